@@ -1,0 +1,254 @@
+#pragma once
+
+// The resource model: what an agent has, what is offered, reserved, allocated.
+//
+// A `Resource` is one "slot": a name (cpus, mem, disk, gpus, ports, or any
+// operator-defined name), the metadata that makes the slot distinct (the
+// reservation stack, the allocation role, disk/volume info, revocable,
+// shared) and a value (a fixed-point scalar, a set of ranges, or a set of
+// items). `Resources` is a collection of slots in which no two slots have the
+// same name and metadata: adding merges equal slots (scalars add, ranges
+// union and coalesce, sets union) and subtracting splits them.
+//
+// Reservations are a stack (Mesos "reservation refinement"): the first entry
+// is STATIC (from the agent's --resources) or DYNAMIC (RESERVE by a framework
+// or an operator); each later entry is DYNAMIC and reserves for a strict
+// sub-role of the entry below ("eng" -> "eng/db"). The top entry is the
+// owner. Reserved resources are allocatable only to the owner role and its
+// sub-roles; unreserved ones to every role.
+//
+// Wire form: agora::v1::Resource (Mesos v1 names and numbers), converted at
+// the boundary by fromProto/toProto. Text form (agent --resources):
+//   cpus:4;mem:2048;ports:[31000-32000,33000-33100];cpus(spark):8;disks:{a,b}
+// JSON form: an array of Resource objects, inline or from file:///path.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <google/protobuf/repeated_field.h>
+
+#include "agora/common/quantities.hpp"
+#include "agora/common/result.hpp"
+#include "agora/v1/agora.pb.h"
+
+namespace agora {
+
+// Inclusive range [begin, end] of non-negative integers (ports).
+struct Range {
+  uint64_t begin = 0;
+  uint64_t end = 0;
+  bool operator==(const Range&) const = default;
+};
+
+// A set of ranges, always sorted, disjoint and coalesced: adding [1-3] and
+// [4-6] stores [1-6]. Subtracting can split a range in two.
+class RangeSet {
+ public:
+  RangeSet() = default;
+  RangeSet(std::initializer_list<Range> ranges);
+
+  // Adds [begin, end]. Precondition: begin <= end (validated by parsers).
+  void add(Range range);
+  void add(const RangeSet& other);
+  // Removes whatever of `other` is present (absent parts are ignored).
+  void subtract(const RangeSet& other);
+  bool contains(const RangeSet& other) const;
+  bool contains(uint64_t value) const;
+
+  bool empty() const { return ranges_.empty(); }
+  // Number of integers covered ([31000-32000] has 1001).
+  uint64_t count() const;
+  const std::vector<Range>& ranges() const { return ranges_; }
+
+  bool operator==(const RangeSet&) const = default;
+  // "[31000-32000,33000-33100]"; single values print as "[5-5]".
+  std::string toString() const;
+
+ private:
+  std::vector<Range> ranges_;  // Sorted by begin, disjoint, never adjacent.
+};
+
+using ItemSet = std::set<std::string>;
+
+struct Reservation {
+  enum class Type { kStatic, kDynamic };
+
+  Type type = Type::kStatic;
+  std::string role;
+  std::string principal;  // Empty when none.
+  std::vector<std::pair<std::string, std::string>> labels;
+
+  bool operator==(const Reservation&) const = default;
+};
+
+// Persistent volume metadata on a disk resource (Mesos DiskInfo).
+struct DiskInfo {
+  std::string persistenceId;         // Empty for plain disk.
+  std::string persistencePrincipal;
+  std::string containerPath;         // Where the volume is mounted in the sandbox.
+  bool readOnly = false;
+
+  bool operator==(const DiskInfo&) const = default;
+};
+
+struct Resource {
+  enum class Type { kScalar, kRanges, kSet };
+
+  std::string name;
+  std::vector<Reservation> reservations;      // Bottom first; empty = unreserved.
+  std::optional<std::string> allocationRole;  // Set while offered or allocated.
+  std::optional<DiskInfo> disk;
+  bool revocable = false;
+  bool shared = false;
+  std::variant<Scalar, RangeSet, ItemSet> value;
+
+  Type type() const { return static_cast<Type>(value.index()); }
+  bool isReserved() const { return !reservations.empty(); }
+  // The owner: the top reservation's role, or "*" when unreserved.
+  std::string_view role() const;
+  bool isDynamicallyReserved() const;  // Top of the stack is DYNAMIC.
+  bool isPersistentVolume() const { return disk && !disk->persistenceId.empty(); }
+  bool isEmpty() const;                // Zero scalar, no ranges, no items.
+
+  // Same name, type and metadata: the two may be merged.
+  bool sameSlot(const Resource& other) const;
+  bool operator==(const Resource&) const = default;
+};
+
+class Resources {
+ public:
+  Resources() = default;
+
+  // --- Parsing and conversion -------------------------------------------------
+
+  // The agent's --resources value: a JSON array of Resource objects if it
+  // starts with '[', the contents of a file for "file://PATH" (JSON or text),
+  // the text form otherwise. Items without a role get `defaultRole` ("*" is
+  // unreserved; another role makes a static reservation). Validated as
+  // command-line resources: no dynamic reservations, no persistent volumes,
+  // no revocable resources, one type per name, valid roles, no negative, NaN
+  // or infinite scalars, no inverted or overlapping ranges, no duplicate set
+  // items. Every error names the offending item, e.g.
+  //   "Invalid resource 'cpus:-1': scalar must not be negative".
+  static Result<Resources> parse(std::string_view flagValue, std::string_view defaultRole = "*");
+
+  // Wire resources (offers, tasks, operations). Accepts both the
+  // `reservations` stack and the pre-refinement `role` + `reservation`
+  // format; validates values and the reservation stack.
+  static Result<Resources> fromProto(const google::protobuf::RepeatedPtrField<v1::Resource>& resources);
+  static Result<Resources> fromProto(const v1::Resource& resource);
+
+  // Always the `reservations` stack format (post-refinement).
+  void toProto(google::protobuf::RepeatedPtrField<v1::Resource>* out) const;
+  google::protobuf::RepeatedPtrField<v1::Resource> toProto() const;
+
+  // Text form. Unreserved and statically reserved resources print exactly in
+  // the --resources syntax, so parse(toString()) == *this for them. Other
+  // metadata prints readably (not parseable), e.g.
+  //   cpus(eng/db,dynamic:ops):1
+  std::string toString() const;
+
+  // --- Collection ---------------------------------------------------------------
+
+  bool empty() const { return items_.empty(); }
+  size_t size() const { return items_.size(); }
+  auto begin() const { return items_.begin(); }
+  auto end() const { return items_.end(); }
+
+  // Adds one slot, merging with an equal slot. Empty values are dropped.
+  // Precondition: `resource` is valid (came through a parser or was built
+  // by code that keeps the rules).
+  void add(const Resource& resource);
+  // Removes what it can of `resource` from the equal slot; amounts never go
+  // below zero and emptied slots disappear.
+  void subtract(const Resource& resource);
+
+  Resources& operator+=(const Resources& other);
+  Resources& operator-=(const Resources& other);
+  Resources operator+(const Resources& other) const;
+  Resources operator-(const Resources& other) const;
+
+  // Every slot of `other` is contained in the equal slot here.
+  bool contains(const Resources& other) const;
+  bool contains(const Resource& other) const;
+
+  // Equal as collections of slots (order does not matter).
+  bool operator==(const Resources& other) const;
+
+  // --- Views ----------------------------------------------------------------------
+
+  Resources filter(const std::function<bool(const Resource&)>& predicate) const;
+  Resources unreserved() const;
+  Resources reserved() const;
+  // Reserved with `role` as owner (top of stack), exactly.
+  Resources reservedTo(std::string_view role) const;
+  // What an allocation to `role` may use: unreserved, plus reserved to
+  // `role` or to any of its ancestors.
+  Resources allocatableTo(std::string_view role) const;
+  // Owner role -> resources reserved to it.
+  std::map<std::string, Resources> reservations() const;
+  Resources scalars() const;
+  Resources revocable() const;
+  Resources nonRevocable() const;
+  Resources persistentVolumes() const;
+  Resources named(std::string_view name) const;
+
+  // Copy with every slot's allocation role set (offers) or cleared.
+  Resources allocate(std::string_view role) const;
+  Resources unallocate() const;
+  // The allocation roles present (an offer has exactly one).
+  std::set<std::string> allocationRoles() const;
+
+  // --- Reservation stack ----------------------------------------------------------
+
+  // Pushes `reservation` on every slot. Errors: reserving for "*", a static
+  // reservation on top of another, a dynamic refinement whose role is not a
+  // strict sub-role of the current owner, an invalid role.
+  Result<Resources> pushReservation(const Reservation& reservation) const;
+  // Pops the top reservation of every slot. Errors: a slot that is
+  // unreserved or whose top reservation is static.
+  Result<Resources> popReservation() const;
+  // Copy with every reservation removed.
+  Resources toUnreserved() const;
+
+  // --- Quantities -----------------------------------------------------------------
+
+  // Sum per name over all slots: scalars add, ranges and sets count elements.
+  ResourceQuantities quantities() const;
+  // Same, scalar resources only (what DRF shares and quota use).
+  ResourceQuantities scalarQuantities() const;
+  // Total scalar amount of `name` over all slots (zero when absent).
+  Scalar scalar(std::string_view name) const;
+  // Union of the ranges of `name` over all slots.
+  RangeSet ranges(std::string_view name) const;
+  // Union of the items of `name` over all slots.
+  ItemSet items(std::string_view name) const;
+
+ private:
+  std::vector<Resource> items_;  // No two slots with sameSlot() true; none empty.
+};
+
+std::ostream& operator<<(std::ostream& os, const Resource& resource);
+std::ostream& operator<<(std::ostream& os, const Resources& resources);
+
+// Validates one wire resource (values and reservation stack). Used by
+// fromProto and by the master's offer-operation validation.
+Status validateResource(const v1::Resource& resource);
+
+// Agent resource detection for names absent from --resources (Mesos rules):
+// cpus = online CPUs; mem = RAM - 1 GB if RAM >= 2 GB else RAM / 2; disk =
+// filesystem of `workDir` - 5 GB if >= 10 GB else half; ports =
+// [31000-32000]. Detected resources get `defaultRole`.
+Result<Resources> detectMissingResources(const Resources& given, const std::string& workDir,
+                                         std::string_view defaultRole = "*");
+
+}  // namespace agora
