@@ -229,7 +229,15 @@ Status parseJsonElement(std::string_view json, v1::Resource* out) {
   auto status = google::protobuf::util::JsonToBinaryString(
       typeResolver(), "type.googleapis.com/" + v1::Resource::descriptor()->full_name(),
       google::protobuf::StringPiece(json.data(), json.size()), &binary, options);
-  if (!status.ok()) return invalid(std::string(status.message().data(), status.message().size()));
+  if (!status.ok()) {
+    // Protobuf says "<field path>: <problem>", with an empty path at the top.
+    std::string message(status.message().data(), status.message().size());
+    // Keep one line (it may quote the input below) without a final period.
+    if (message.rfind(": ", 0) == 0) message.erase(0, 2);
+    message = message.substr(0, message.find('\n'));
+    while (!message.empty() && (message.back() == '.' || message.back() == ' ')) message.pop_back();
+    return invalid(message);
+  }
   if (!out->ParsePartialFromString(binary)) return invalid("cannot be decoded as a Resource");
   if (!out->IsInitialized()) return invalid("missing required fields: " + out->InitializationErrorString());
   return Status::OK();
@@ -334,6 +342,9 @@ Result<Resources> parseContent(std::string_view content, std::string_view defaul
                    std::to_string(kMaxInputBytes) + " allowed");
   }
   std::string_view trimmed = trim(content);
+  if (!trimmed.empty() && trimmed.front() == '{') {
+    return invalid("Invalid resources " + quoted(trimmed) + ": expected a JSON array of resources, not an object");
+  }
   Result<std::vector<Item>> items = !trimmed.empty() && trimmed.front() == '[' ? parseJson(trimmed)
                                                                                : parseText(trimmed);
   if (!items.ok()) return items.error();
