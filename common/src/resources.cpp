@@ -202,7 +202,12 @@ bool Resources::contains(const Resource& other) const {
 }
 
 bool Resources::contains(const Resources& other) const {
-  // Remove as we go, so that two copies of an atomic resource need two here.
+  // Slots of `other` are distinct, so each can be checked on its own, except
+  // copies of an atomic resource: remove as we go so that two need two here.
+  bool anyAtomic = std::any_of(other.begin(), other.end(), [](const Resource& r) { return r.isAtomic(); });
+  if (!anyAtomic) {
+    return std::all_of(other.begin(), other.end(), [this](const Resource& r) { return contains(r); });
+  }
   Resources remaining = *this;
   for (const Resource& r : other.items_) {
     if (!remaining.contains(r)) return false;
