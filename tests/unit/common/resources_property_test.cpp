@@ -114,6 +114,18 @@ class Generator {
   std::mt19937_64 rng_;
 };
 
+// Every test draws from one generator seeded by testSeed(); a failure's
+// trace names the seed.
+class ResourcesPropertyTest : public ::testing::Test {
+ protected:
+  ResourcesPropertyTest()
+      : seed_(testSeed()), trace_(__FILE__, __LINE__, "AGORA_TEST_SEED=" + std::to_string(seed_)), gen(seed_) {}
+
+  uint64_t seed_;
+  ::testing::ScopedTrace trace_;
+  Generator gen;
+};
+
 // The collection invariants: no empty slot, no two mergeable slots, ranges
 // sorted, disjoint and never adjacent, no negative scalar.
 ::testing::AssertionResult wellFormed(const Resources& resources) {
@@ -140,10 +152,7 @@ class Generator {
   return ::testing::AssertionSuccess();
 }
 
-TEST(ResourcesPropertyTest, AdditionAndSubtraction) {
-  uint64_t seed = testSeed();
-  SCOPED_TRACE("AGORA_TEST_SEED=" + std::to_string(seed));
-  Generator gen(seed);
+TEST_F(ResourcesPropertyTest, AdditionAndSubtraction) {
   for (int i = 0; i < kIterations; ++i) {
     Resources a = gen.resources(Shape::kAny);
     Resources b = gen.resources(Shape::kAny);
@@ -166,10 +175,7 @@ TEST(ResourcesPropertyTest, AdditionAndSubtraction) {
   }
 }
 
-TEST(ResourcesPropertyTest, InvariantsHoldAfterAnySequence) {
-  uint64_t seed = testSeed();
-  SCOPED_TRACE("AGORA_TEST_SEED=" + std::to_string(seed));
-  Generator gen(seed);
+TEST_F(ResourcesPropertyTest, InvariantsHoldAfterAnySequence) {
   Resources acc;
   for (int i = 0; i < kIterations; ++i) {
     Resources other = gen.resources(Shape::kAny);
@@ -200,10 +206,7 @@ TEST(ResourcesPropertyTest, InvariantsHoldAfterAnySequence) {
   }
 }
 
-TEST(ResourcesPropertyTest, ViewsPartitionTheCollection) {
-  uint64_t seed = testSeed();
-  SCOPED_TRACE("AGORA_TEST_SEED=" + std::to_string(seed));
-  Generator gen(seed);
+TEST_F(ResourcesPropertyTest, ViewsPartitionTheCollection) {
   for (int i = 0; i < kIterations; ++i) {
     Resources a = gen.resources(Shape::kAny);
     ASSERT_EQ(a.reserved() + a.unreserved(), a);
@@ -224,10 +227,7 @@ TEST(ResourcesPropertyTest, ViewsPartitionTheCollection) {
   }
 }
 
-TEST(ResourcesPropertyTest, TextRoundTrip) {
-  uint64_t seed = testSeed();
-  SCOPED_TRACE("AGORA_TEST_SEED=" + std::to_string(seed));
-  Generator gen(seed);
+TEST_F(ResourcesPropertyTest, TextRoundTrip) {
   for (int i = 0; i < kIterations; ++i) {
     Resources a = gen.resources(Shape::kCommandLine);
     Result<Resources> parsed = Resources::parse(a.toString());
@@ -236,10 +236,7 @@ TEST(ResourcesPropertyTest, TextRoundTrip) {
   }
 }
 
-TEST(ResourcesPropertyTest, ProtoAndJsonRoundTrip) {
-  uint64_t seed = testSeed();
-  SCOPED_TRACE("AGORA_TEST_SEED=" + std::to_string(seed));
-  Generator gen(seed);
+TEST_F(ResourcesPropertyTest, ProtoAndJsonRoundTrip) {
   for (int i = 0; i < kIterations; ++i) {
     Resources a = gen.resources(Shape::kAny);
     auto protos = a.toProto();
@@ -275,10 +272,7 @@ TEST(ResourcesPropertyTest, ProtoAndJsonRoundTrip) {
 
 // Random text built from the syntax's own characters: parse never crashes,
 // errors are never empty, and whatever parses prints back to itself.
-TEST(ResourcesPropertyTest, FuzzedTextNeverCrashes) {
-  uint64_t seed = testSeed();
-  SCOPED_TRACE("AGORA_TEST_SEED=" + std::to_string(seed));
-  Generator gen(seed);
+TEST_F(ResourcesPropertyTest, FuzzedTextNeverCrashes) {
   static const std::vector<std::string> kTokens = {
       "cpus", "ports", "s", ":", ";", "(", ")", "[", "]", "{", "}", ",", "-", "1", "0", "42", ".5", "e9",
       "eng", "/", "*", " ", "nan", "inf", "-1", "a", "18446744073709551615", "\x01", "\"", "file://"};
@@ -300,10 +294,7 @@ TEST(ResourcesPropertyTest, FuzzedTextNeverCrashes) {
 }
 
 // Valid JSON mutated byte by byte: errors, never crashes.
-TEST(ResourcesPropertyTest, FuzzedJsonNeverCrashes) {
-  uint64_t seed = testSeed();
-  SCOPED_TRACE("AGORA_TEST_SEED=" + std::to_string(seed));
-  Generator gen(seed);
+TEST_F(ResourcesPropertyTest, FuzzedJsonNeverCrashes) {
   const std::string base = R"([{"name":"cpus","type":"SCALAR","scalar":{"value":1.5},"role":"eng"},)"
                            R"({"name":"ports","type":"RANGES","ranges":{"range":[{"begin":1,"end":9}]}},)"
                            R"({"name":"s","type":"SET","set":{"item":["a","b"]}}])";
