@@ -166,7 +166,10 @@ class Resources {
   // Text form. Unreserved and statically reserved resources print exactly in
   // the --resources syntax, so parse(toString()) == *this for them. Other
   // metadata prints readably (not parseable), e.g.
-  //   cpus(eng/db,dynamic:ops):1
+  //   cpus(eng/db,dynamic:ops):1          dynamic, by principal "ops"
+  //   cpus(eng>eng/db,dynamic):1          static "eng" refined to "eng/db"
+  //   disk(eng){persistence:v1,volume:data:rw}:64   other metadata in braces
+  //   cpus{allocated:dev}:1
   std::string toString() const;
 
   // --- Collection ---------------------------------------------------------------
