@@ -119,25 +119,23 @@ Status parseValue(std::string_view text, bool* out) {
   return Status::OK();
 }
 
-// The helpers below already name the text; drop their prefix so the caller's
-// "Invalid value '<text>' for flag --x" is not said twice.
-static Status withoutPrefix(const Status& status) {
+Status explanation(const Status& status) {
   std::string_view message = status.message();
   size_t colon = message.find("': ");
-  if (colon == std::string_view::npos) return status;
+  if (status.ok() || colon == std::string_view::npos) return status;
   return Status::InvalidArgument(message.substr(colon + 3));
 }
 
 Status parseValue(std::string_view text, Duration* out) {
   Result<Duration> parsed = parseDuration(text);
-  if (!parsed.ok()) return withoutPrefix(parsed.error());
+  if (!parsed.ok()) return explanation(parsed.error());
   *out = *parsed;
   return Status::OK();
 }
 
 Status parseValue(std::string_view text, Bytes* out) {
   Result<Bytes> parsed = parseBytes(text);
-  if (!parsed.ok()) return withoutPrefix(parsed.error());
+  if (!parsed.ok()) return explanation(parsed.error());
   *out = *parsed;
   return Status::OK();
 }

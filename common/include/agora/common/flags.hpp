@@ -97,6 +97,12 @@ FlagValidator<T> inRange(T lo, T hi) {
 // Accepts one of the listed strings.
 FlagValidator<std::string> oneOf(std::vector<std::string> allowed);
 
+// Accepts a string that `parse` accepts (e.g. parseLogLevel), so a string
+// flag is checked at start by the same function that later reads it. `parse`
+// returns errors like "Invalid <thing> '<text>': <why>"; only <why> is kept.
+template <typename T>
+FlagValidator<std::string> parsesWith(Result<T> (*parse)(std::string_view));
+
 class Flags {
  public:
   // `program` names the binary in usage(); `envPrefix` is prepended to the
@@ -204,7 +210,18 @@ template <> inline constexpr const char* kTypeName<Duration> = "DURATION";
 template <> inline constexpr const char* kTypeName<Bytes> = "BYTES";
 
 [[noreturn]] void invalidDefault(const std::string& name, const Status& status);
+
+// "Invalid <thing> '<text>': <why>" -> "<why>", for errors that the flag
+// error message would otherwise repeat the value in.
+Status explanation(const Status& status);
 }  // namespace flags_internal
+
+template <typename T>
+FlagValidator<std::string> parsesWith(Result<T> (*parse)(std::string_view)) {
+  return [parse](const std::string& value) {
+    return flags_internal::explanation(parse(value).status());
+  };
+}
 
 template <typename T>
 void Flags::add(T* target, std::string name, std::string help, T defaultValue,
