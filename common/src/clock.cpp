@@ -1,5 +1,7 @@
 #include "agora/common/clock.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <ctime>
 #include <limits>
@@ -123,15 +125,22 @@ Result<Duration> parseDuration(std::string_view text) {
     return invalid(fmt::format("unknown unit '{}' (ns, us, ms, secs, mins, hrs, days, weeks)",
                                quoteForLog(unitName)));
   }
-  // std::stold accepts more than we want ("1e3", " 1"); `number` holds only
-  // digits and dots here, so check for one dot and digits around it ourselves.
-  size_t dots = 0;
-  for (char c : number) dots += (c == '.');
+  size_t dots = std::count(number.begin(), number.end(), '.');
   if (dots > 1 || number.front() == '.' || number.back() == '.') return invalid("malformed number");
-  long double value = std::strtold(std::string(number).c_str(), nullptr);
-  long double nanos = value * static_cast<long double>(unit->length.count());
-  if (!std::isfinite(nanos) ||
-      nanos > static_cast<long double>(std::numeric_limits<Duration::rep>::max())) {
+  constexpr auto kMax = std::numeric_limits<Duration::rep>::max();
+  if (dots == 0) {
+    // Whole numbers exactly, in integers.
+    uint64_t count = 0;
+    auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), count);
+    uint64_t unitNanos = static_cast<uint64_t>(unit->length.count());
+    if (ec != std::errc() || count > static_cast<uint64_t>(kMax) / unitNanos) return invalid("too large");
+    return Duration(static_cast<Duration::rep>(count * unitNanos));
+  }
+  // from_chars, unlike strtod, ignores the locale.
+  double value = 0;
+  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+  double nanos = value * static_cast<double>(unit->length.count());
+  if (ec != std::errc() || !std::isfinite(nanos) || nanos >= static_cast<double>(kMax)) {
     return invalid("too large");
   }
   return Duration(static_cast<Duration::rep>(std::llround(nanos)));

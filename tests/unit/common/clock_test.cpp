@@ -198,6 +198,8 @@ TEST(DurationTest, ParsesMesosAndShortForms) {
   EXPECT_EQ(parseDuration("250us").value(), microseconds(250));
   EXPECT_EQ(parseDuration("7ns").value(), Duration(7));
   EXPECT_EQ(parseDuration("0secs").value(), Duration::zero());
+  EXPECT_EQ(parseDuration("9223372036854775807ns").value(), Duration::max());  // Exact.
+  EXPECT_FALSE(parseDuration("9223372036854775808ns").ok());
 }
 
 TEST(DurationTest, RejectsJunkWithTheTextInTheMessage) {
