@@ -32,12 +32,12 @@ struct TestFlags {
 class FlagsTest : public ::testing::Test {
  protected:
   FlagsTest() {
-    flags_.add(&f_.workDir, "work_dir", "Where state lives", std::string("/var/lib/agora"));
-    flags_.add(&f_.port, "port", "HTTP port", int64_t{5050}, inRange<int64_t>(1, 65535));
+    flags_.add(&f_.workDir, "work_dir", "Where state lives", "/var/lib/agora");
+    flags_.add(&f_.port, "port", "HTTP port", 5050, inRange<int64_t>(1, 65535));
     flags_.add(&f_.ratio, "ratio", "A fraction", 0.5);
     flags_.add(&f_.verbose, "verbose", "Say more", false);
     flags_.add(&f_.color, "color", "Use colours", true);
-    flags_.add(&f_.interval, "interval", "How often", Duration(seconds(1)));
+    flags_.add(&f_.interval, "interval", "How often", seconds(1));
     flags_.add(&f_.cache, "cache", "Cache size", Bytes{64 << 20});
     flags_.add(&f_.format, "format", "Output format", std::string("text"), oneOf({"text", "json"}));
     dir_ = std::filesystem::temp_directory_path() /

@@ -12,10 +12,10 @@
 //
 //   MasterFlags f;
 //   Flags flags("agora-master");
-//   flags.add(&f.port, "port", "HTTP port to listen on", int64_t{5050}, inRange<int64_t>(1, 65535));
-//   flags.add(&f.workDir, "work_dir", "Where the master keeps its registry", std::string());
+//   flags.add(&f.port, "port", "HTTP port to listen on", 5050, inRange<int64_t>(1, 65535));
+//   flags.add(&f.workDir, "work_dir", "Where the master keeps its registry", "");
 //   flags.add(&f.allocationInterval, "allocation_interval", "Batch allocation period",
-//             Duration(std::chrono::seconds(1)));
+//             std::chrono::seconds(1));
 //   if (Status s = flags.parse(argc, argv); !s.ok()) {
 //     std::cerr << "agora-master: " << s.message() << std::endl;  // One clear line.
 //     return EXIT_FAILURE;
@@ -117,9 +117,11 @@ class Flags {
   // int64_t, double, bool, Duration or Bytes. `name` is lower case letters,
   // digits and '_' (checked: a bad name or a second declaration aborts, it is
   // a bug). `validator`, if given, also sees the default.
+  // T is deduced from `target` alone, so `add(&port, "port", "...", 5050)`
+  // and `add(&dir, "work_dir", "...", "/var/lib/agora")` work.
   template <typename T>
-  void add(T* target, std::string name, std::string help, T defaultValue,
-           FlagValidator<T> validator = nullptr);
+  void add(T* target, std::string name, std::string help, std::type_identity_t<T> defaultValue,
+           FlagValidator<std::type_identity_t<T>> validator = nullptr);
 
   // Reads the command line `args` (without argv[0]), the environment `env`
   // and the config file if one is named, and stores each flag's value by the
@@ -224,8 +226,8 @@ FlagValidator<std::string> parsesWith(Result<T> (*parse)(std::string_view)) {
 }
 
 template <typename T>
-void Flags::add(T* target, std::string name, std::string help, T defaultValue,
-                FlagValidator<T> validator) {
+void Flags::add(T* target, std::string name, std::string help, std::type_identity_t<T> defaultValue,
+                FlagValidator<std::type_identity_t<T>> validator) {
   static_assert(flags_internal::kTypeName<T> != nullptr,
                 "flag type must be std::string, int64_t, double, bool, Duration or Bytes");
   if (validator) {
