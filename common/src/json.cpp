@@ -250,7 +250,7 @@ Status checkDepth(std::string_view json, int maxDepth) {
                                        " levels at byte offset " + std::to_string(i));
       }
     } else if (c == ']' || c == '}') {
-      --depth;  // Unbalanced input is the parser's to report.
+      if (depth > 0) --depth;  // Unbalanced input is the parser's to report.
     }
   }
   return Status::OK();

@@ -306,6 +306,10 @@ TEST(JsonErrorsTest, DeepNestingIsRejectedBeforeParsing) {
   status = parse<v1::scheduler::Call>(objects + "1" + std::string(10000, '}'));
   EXPECT_THAT(status.message(), HasSubstr("nesting deeper than 64"));
 
+  // Closing brackets first do not buy extra depth.
+  status = parse<v1::scheduler::Call>(std::string(100, ']') + std::string(100, '['));
+  EXPECT_THAT(status.message(), HasSubstr("nesting deeper than 64"));
+
   // Brackets inside strings do not count.
   v1::Label label;
   ASSERT_TRUE(fromJson(R"({"key":")" + std::string(1000, '[') + R"("})", &label).ok());
