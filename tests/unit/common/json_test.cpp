@@ -172,6 +172,23 @@ TEST(JsonWireExamplesTest, RescindAndError) {
   EXPECT_EQ(error.error().message(), "Framework failed over");
 }
 
+TEST(JsonWireExamplesTest, TaskWithContainerAndCheck) {
+  auto task = expectRoundTrip<v1::TaskInfo>(R"json(
+    {"name":"web","task_id":{"value":"t2"},"agent_id":{"value":"m1-S0"},
+     "command":{"value":"python3 -m http.server 8080"},
+     "container":{"type":"MESOS","linux_info":{"share_pid_namespace":false},
+                  "volumes":[{"container_path":"data","mode":"RW"}]},
+     "check":{"type":"HTTP","http":{"port":8080,"path":"/"}},
+     "kill_policy":{"grace_period":{"nanoseconds":3000000000}}})json");
+  EXPECT_EQ(task.container().type(), v1::ContainerInfo::MESOS);
+  EXPECT_EQ(task.kill_policy().grace_period().nanoseconds(), 3000000000);
+
+  auto status = expectRoundTrip<v1::TaskStatus>(R"json(
+    {"task_id":{"value":"t2"},"state":"TASK_RUNNING","reason":"REASON_TASK_CHECK_STATUS_UPDATED",
+     "check_status":{"type":"HTTP","http":{"status_code":200}}})json");
+  EXPECT_EQ(status.check_status().http().status_code(), 200u);
+}
+
 // ---------------------------------------------------------------------------
 // Operator API examples (mesos.md §3).
 
