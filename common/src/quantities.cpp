@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
@@ -29,20 +30,23 @@ Scalar Scalar::of(double value) {
 }
 
 std::string Scalar::toString() const {
+  // Formatted into a fixed buffer: g++ 12 reports a false -Wrestrict on
+  // small std::string appends at -O3.
   int64_t whole = millis_ / kScale;
-  int64_t frac = std::llabs(millis_ % kScale);
-  std::string out;
-  if (millis_ < 0 && whole == 0) out = "-";
-  out += std::to_string(whole);
+  int64_t frac = millis_ % kScale;
+  if (frac < 0) frac = -frac;
+  char buf[32];
+  const char* sign = (millis_ < 0 && whole == 0) ? "-" : "";
+  int n = std::snprintf(buf, sizeof(buf), "%s%lld", sign, static_cast<long long>(whole));
   if (frac != 0) {
-    char digits[4] = {static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10),
-                      static_cast<char>('0' + frac % 10), 0};
-    std::string f(digits);
-    while (!f.empty() && f.back() == '0') f.pop_back();
-    out += '.';
-    out += f;
+    int digits = 3;
+    while (frac % 10 == 0) {
+      frac /= 10;
+      --digits;
+    }
+    std::snprintf(buf + n, sizeof(buf) - static_cast<size_t>(n), ".%0*lld", digits, static_cast<long long>(frac));
   }
-  return out;
+  return buf;
 }
 
 std::ostream& operator<<(std::ostream& os, Scalar s) { return os << s.toString(); }
