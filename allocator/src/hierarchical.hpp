@@ -194,6 +194,7 @@ class HierarchicalAllocator final : public Allocator {
   bool tryOffer(uint32_t agent, uint32_t role, uint32_t fwRole, Cycle& cycle);
   bool buildCandidate(AgentState& agent, RoleState& role, FrameworkRole& fr, Candidate& c);
   bool chopForQuota(uint32_t role, Candidate& c);
+  void ownStorage(Candidate& c);  // Points `c` at its own storage and vectors.
   bool isAllocatable(const FrameworkRole& fr, const QuantityVector& counts) const;
   bool isFiltered(const FrameworkRole& fr, uint32_t agent, const Resources& candidate, TimePoint now) const;
   void expireFilters(TimePoint now);

@@ -112,6 +112,17 @@ void HierarchicalAllocator::allocateAgent(uint32_t agentIdx, bool stageOne, Cycl
   });
 }
 
+void HierarchicalAllocator::ownStorage(Candidate& c) {
+  c.scalarsStore = QuantityVector::from(c.storage.scalarQuantities(), *names_);
+  c.unreservedStore = unreservedScalars(c.storage);
+  c.countsStore = QuantityVector::from(c.storage.quantities(), *names_);
+  c.resources = &c.storage;
+  c.scalars = &c.scalarsStore;
+  c.unreserved = &c.unreservedStore;
+  c.counts = &c.countsStore;
+  c.whole = false;
+}
+
 bool HierarchicalAllocator::buildCandidate(AgentState& agent, RoleState& role, FrameworkRole& fr, Candidate& c) {
   if (agent.availPlain) {
     c.resources = &agent.available;
@@ -126,14 +137,7 @@ bool HierarchicalAllocator::buildCandidate(AgentState& agent, RoleState& role, F
     return (caps.revocableResources || !r.revocable) && (caps.reservationRefinement || r.reservations.size() <= 1);
   });
   if (c.storage.empty()) return false;
-  c.scalarsStore = QuantityVector::from(c.storage.scalarQuantities(), *names_);
-  c.unreservedStore = unreservedScalars(c.storage);
-  c.countsStore = QuantityVector::from(c.storage.quantities(), *names_);
-  c.resources = &c.storage;
-  c.scalars = &c.scalarsStore;
-  c.unreserved = &c.unreservedStore;
-  c.counts = &c.countsStore;
-  c.whole = false;
+  ownStorage(c);
   return true;
 }
 
@@ -191,14 +195,7 @@ bool HierarchicalAllocator::chopForQuota(uint32_t roleIdx, Candidate& c) {
     }
   }
   c.storage = std::move(chopped);
-  c.scalarsStore = QuantityVector::from(c.storage.scalarQuantities(), *names_);
-  c.unreservedStore = unreservedScalars(c.storage);
-  c.countsStore = QuantityVector::from(c.storage.quantities(), *names_);
-  c.resources = &c.storage;
-  c.scalars = &c.scalarsStore;
-  c.unreserved = &c.unreservedStore;
-  c.counts = &c.countsStore;
-  c.whole = false;
+  ownStorage(c);
   return !c.storage.empty();
 }
 
