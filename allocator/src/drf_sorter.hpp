@@ -2,12 +2,12 @@
 
 // Dominant resource fairness with incremental share keys.
 //
-// Every internal node keeps its children sorted by (weighted dominant share,
-// allocation count, name). An allocation re-keys only the nodes on the path
-// from the client to the root, and each moves within its parent's sorted
-// vector (a binary search and a short memmove). Only a change of the cluster
-// total (which changes every share) marks the whole tree dirty; the next
-// walk then recomputes every key and re-sorts once.
+// Every internal node keeps its children in an ordered set by (weighted
+// dominant share, allocation count, name). An allocation re-keys only the
+// nodes on the path from the client to the root: each leaves its parent's
+// set, gets its new key and goes back in, O(depth × log siblings). Only a
+// change of the cluster total (which changes every share) marks the whole
+// tree dirty; the next walk then recomputes every key and rebuilds the sets.
 
 #include "sorter_tree.hpp"
 
@@ -21,17 +21,18 @@ class DrfSorter final : public SorterTree {
 
  protected:
   void childAdded(SorterNode* parent, SorterNode* child) override;
-  void childRemoving(SorterNode*, SorterNode*) override {}
+  void childRemoving(SorterNode* parent, SorterNode* child) override;
+  void keyChanging(SorterNode* node) override;
   void keyChanged(SorterNode* node) override;
   void totalChanged() override { dirty_ = true; }
 
  private:
-  static bool less(const SorterNode* a, const SorterNode* b);
-  void reposition(SorterNode* node);
   void resort(SorterNode* node);
   bool walkNode(SorterNode* node, const std::function<bool(ClientId)>& visitor);
 
-  bool dirty_ = false;  // Every key is stale: resort before the next walk.
+  // Every key is stale: the sets are left alone until the next walk
+  // rebuilds them from the children vectors.
+  bool dirty_ = false;
   uint64_t stamp_ = 0;
 };
 

@@ -21,6 +21,7 @@ class RandomSorter final : public SorterTree {
  protected:
   void childAdded(SorterNode*, SorterNode*) override {}
   void childRemoving(SorterNode*, SorterNode*) override {}
+  void keyChanging(SorterNode*) override {}
   void keyChanged(SorterNode*) override {}
   void totalChanged() override {}
 

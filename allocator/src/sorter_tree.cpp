@@ -156,6 +156,7 @@ void SorterTree::remove(std::string_view path) {
     if (parent->children.size() == 1 && parent->virtualLeaf != nullptr) {
       SorterNode* virt = parent->virtualLeaf;
       unlink(virt);
+      keyChanging(parent);
       parent->kind = SorterNode::Kind::kLeaf;
       parent->virtualLeaf = nullptr;
       parent->client = virt->client;
@@ -216,6 +217,7 @@ void SorterTree::updateWeight(std::string_view path, double weight) {
   if (it == byPath_.end()) return;
   for (SorterNode* node : {it->second, it->second->virtualLeaf}) {
     if (node == nullptr) continue;
+    keyChanging(node);
     node->weight = weight;
     keyChanged(node);
   }
@@ -233,6 +235,7 @@ void SorterTree::removeTotal(const QuantityVector& quantities) {
 
 void SorterTree::allocated(ClientId client, const QuantityVector& quantities) {
   SorterNode* leaf = clientNode(client);
+  for (SorterNode* n = leaf; n != root_.get(); n = n->parent) keyChanging(n);
   for (SorterNode* n = leaf; n != nullptr; n = n->parent) {
     n->allocation.add(quantities);
     ++n->count;
@@ -242,6 +245,7 @@ void SorterTree::allocated(ClientId client, const QuantityVector& quantities) {
 
 void SorterTree::unallocated(ClientId client, const QuantityVector& quantities) {
   SorterNode* leaf = clientNode(client);
+  for (SorterNode* n = leaf; n != root_.get(); n = n->parent) keyChanging(n);
   for (SorterNode* n = leaf; n != nullptr; n = n->parent) n->allocation.subtract(quantities);
   for (SorterNode* n = leaf; n != root_.get(); n = n->parent) keyChanged(n);
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -15,6 +16,15 @@
 
 namespace agora::allocator {
 
+struct SorterNode;
+
+// DRF's key over cached fields: (weighted share, allocation count, name).
+// A node's cached fields change only while it is out of its parent's
+// `ordered` set (between keyChanging and keyChanged).
+struct ShareOrder {
+  bool operator()(const SorterNode* a, const SorterNode* b) const;
+};
+
 struct SorterNode {
   enum class Kind { kInternal, kLeaf, kVirtualLeaf };
 
@@ -22,10 +32,12 @@ struct SorterNode {
   std::string name;  // Last path component; "." for a virtual leaf.
   std::string path;  // Full path; a virtual leaf has its parent's path.
   SorterNode* parent = nullptr;
-  // Internal nodes only. The order is the policy's (DRF keeps it sorted);
-  // every child's indexInParent is its position here.
+  // Internal nodes only, in arrival order; every child's indexInParent is
+  // its position here.
   std::vector<SorterNode*> children;
   uint32_t indexInParent = 0;
+  // The children by ShareOrder, kept by policies that want them sorted.
+  std::set<SorterNode*, ShareOrder> ordered;
   SorterNode* virtualLeaf = nullptr;  // Internal nodes that are also a client.
 
   ClientId client = 0;        // Leaves only.
@@ -40,6 +52,12 @@ struct SorterNode {
 
   bool isLeaf() const { return kind != Kind::kInternal; }
 };
+
+inline bool ShareOrder::operator()(const SorterNode* a, const SorterNode* b) const {
+  if (a->share != b->share) return a->share < b->share;
+  if (a->count != b->count) return a->count < b->count;
+  return a->name < b->name;
+}
 
 class SorterTree : public Sorter {
  public:
@@ -80,8 +98,9 @@ class SorterTree : public Sorter {
   // childAdded runs, and still linked when childRemoving runs.
   virtual void childAdded(SorterNode* parent, SorterNode* child) = 0;
   virtual void childRemoving(SorterNode* parent, SorterNode* child) = 0;
-  // `node`'s allocation, count or weight changed (every node from the leaf
-  // to the root, bottom up, for an allocation).
+  // `node`'s allocation, count or weight is about to change / has changed
+  // (every node from the leaf up to the root's children, for an allocation).
+  virtual void keyChanging(SorterNode* node) = 0;
   virtual void keyChanged(SorterNode* node) = 0;
   virtual void totalChanged() = 0;
 
