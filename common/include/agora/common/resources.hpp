@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -92,10 +93,17 @@ struct Reservation {
 
 // Persistent volume metadata on a disk resource (Mesos DiskInfo).
 struct DiskInfo {
+  // Where the disk lives (Mesos DiskInfo.Source): the agent's work dir
+  // (ROOT, the default), a directory (PATH) or a whole mounted filesystem
+  // (MOUNT, used all or nothing: never split or merged).
+  enum class Source { kRoot, kPath, kMount };
+
   std::string persistenceId;         // Empty for plain disk.
   std::string persistencePrincipal;
   std::string containerPath;         // Where the volume is mounted in the sandbox.
   bool readOnly = false;
+  Source source = Source::kRoot;
+  std::string sourceRoot;            // PATH and MOUNT: the directory.
 
   bool operator==(const DiskInfo&) const = default;
 };
@@ -118,8 +126,12 @@ struct Resource {
   bool isDynamicallyReserved() const;  // Top of the stack is DYNAMIC.
   bool isPersistentVolume() const { return disk && !disk->persistenceId.empty(); }
   bool isEmpty() const;                // Zero scalar, no ranges, no items.
+  // Indivisible: a persistent volume or a MOUNT disk. Atomic resources are
+  // never merged or split; a collection may hold the same one twice (a
+  // shared volume used by two tasks) and subtracts only a whole equal copy.
+  bool isAtomic() const;
 
-  // Same name, type and metadata: the two may be merged.
+  // Same name, type and metadata, and not atomic: the two may be merged.
   bool sameSlot(const Resource& other) const;
   bool operator==(const Resource&) const = default;
 };
@@ -154,7 +166,10 @@ class Resources {
   // Text form. Unreserved and statically reserved resources print exactly in
   // the --resources syntax, so parse(toString()) == *this for them. Other
   // metadata prints readably (not parseable), e.g.
-  //   cpus(eng/db,dynamic:ops):1
+  //   cpus(eng/db,dynamic:ops):1          dynamic, by principal "ops"
+  //   cpus(eng>eng/db,dynamic):1          static "eng" refined to "eng/db"
+  //   disk(eng){persistence:v1,volume:data:rw}:64   other metadata in braces
+  //   cpus{allocated:dev}:1
   std::string toString() const;
 
   // --- Collection ---------------------------------------------------------------
@@ -212,10 +227,11 @@ class Resources {
 
   // Pushes `reservation` on every slot. Errors: reserving for "*", a static
   // reservation on top of another, a dynamic refinement whose role is not a
-  // strict sub-role of the current owner, an invalid role.
+  // strict sub-role of the current owner, an invalid role, a revocable slot.
   Result<Resources> pushReservation(const Reservation& reservation) const;
   // Pops the top reservation of every slot. Errors: a slot that is
-  // unreserved or whose top reservation is static.
+  // unreserved or whose top reservation is static, a persistent volume
+  // (destroy it first).
   Result<Resources> popReservation() const;
   // Copy with every reservation removed.
   Resources toUnreserved() const;
@@ -247,8 +263,27 @@ Status validateResource(const v1::Resource& resource);
 // Agent resource detection for names absent from --resources (Mesos rules):
 // cpus = online CPUs; mem = RAM - 1 GB if RAM >= 2 GB else RAM / 2; disk =
 // filesystem of `workDir` - 5 GB if >= 10 GB else half; ports =
-// [31000-32000]. Detected resources get `defaultRole`.
+// [31000-32000]. Detected resources get `defaultRole`. A name counts as
+// given whatever its role (`cpus(spark):8` alone means no detected cpus).
+// Returns only the detected resources: the agent's total is `given` plus
+// the result. Errors: an invalid `defaultRole`.
 Result<Resources> detectMissingResources(const Resources& given, const std::string& workDir,
                                          std::string_view defaultRole = "*");
+
+// What detection reads from the machine; each fact is absent when it could
+// not be read (Mesos fallbacks then apply: 1 cpu, 1 GB mem, 10 GB disk).
+struct MachineFacts {
+  std::optional<uint64_t> cpus;         // Online CPUs.
+  std::optional<uint64_t> memoryBytes;  // Total RAM.
+  std::optional<uint64_t> diskBytes;    // Size of the filesystem holding the work dir.
+};
+
+// Reads the facts (sysconf, /proc/meminfo or sysinfo, statvfs of `workDir`).
+MachineFacts detectMachineFacts(const std::string& workDir);
+
+// The rule of detectMissingResources over given facts, without touching the
+// machine (what tests exercise).
+Result<Resources> missingResources(const Resources& given, const MachineFacts& facts,
+                                   std::string_view defaultRole = "*");
 
 }  // namespace agora

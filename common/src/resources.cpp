@@ -1,0 +1,385 @@
+// Resources: slot arithmetic, views, the reservation stack and quantities.
+// Parsing lives in resources_parse.cpp, wire conversion in
+// resources_proto.cpp, text output in resources_text.cpp.
+
+#include "agora/common/resources.hpp"
+
+#include <algorithm>
+#include <type_traits>
+#include <variant>
+
+#include "agora/common/id.hpp"
+#include "agora/common/role.hpp"
+
+namespace agora {
+
+// --- Resource -------------------------------------------------------------------
+
+std::string_view Resource::role() const {
+  return reservations.empty() ? kDefaultRole : std::string_view(reservations.back().role);
+}
+
+bool Resource::isDynamicallyReserved() const {
+  return !reservations.empty() && reservations.back().type == Reservation::Type::kDynamic;
+}
+
+bool Resource::isEmpty() const {
+  return std::visit(
+      [](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, Scalar>) {
+          return v.isZero();
+        } else {
+          return v.empty();
+        }
+      },
+      value);
+}
+
+bool Resource::isAtomic() const {
+  return isPersistentVolume() || (disk && disk->source == DiskInfo::Source::kMount);
+}
+
+namespace {
+
+bool sameMetadata(const Resource& a, const Resource& b) {
+  return a.name == b.name && a.value.index() == b.value.index() && a.reservations == b.reservations &&
+         a.allocationRole == b.allocationRole && a.disk == b.disk && a.revocable == b.revocable &&
+         a.shared == b.shared;
+}
+
+// a += b. Precondition: same alternative.
+void addValue(Resource& a, const Resource& b) {
+  std::visit(
+      [&b](auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        const T& w = std::get<T>(b.value);
+        if constexpr (std::is_same_v<T, Scalar>) {
+          v += w;
+        } else if constexpr (std::is_same_v<T, RangeSet>) {
+          v.add(w);
+        } else {
+          v.insert(w.begin(), w.end());
+        }
+      },
+      a.value);
+}
+
+// a -= b, never below zero. Precondition: same alternative.
+void subtractValue(Resource& a, const Resource& b) {
+  std::visit(
+      [&b](auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        const T& w = std::get<T>(b.value);
+        if constexpr (std::is_same_v<T, Scalar>) {
+          v = w >= v ? Scalar() : v - w;
+        } else if constexpr (std::is_same_v<T, RangeSet>) {
+          v.subtract(w);
+        } else {
+          for (const std::string& item : w) v.erase(item);
+        }
+      },
+      a.value);
+}
+
+// a's value covers b's. Precondition: same alternative.
+bool containsValue(const Resource& a, const Resource& b) {
+  return std::visit(
+      [&b](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        const T& w = std::get<T>(b.value);
+        if constexpr (std::is_same_v<T, Scalar>) {
+          return v >= w;
+        } else if constexpr (std::is_same_v<T, RangeSet>) {
+          return v.contains(w);
+        } else {
+          return std::includes(v.begin(), v.end(), w.begin(), w.end());
+        }
+      },
+      a.value);
+}
+
+// Saturating conversion of an element count to a Scalar quantity.
+Scalar countToScalar(uint64_t count) {
+  constexpr auto kMaxCount = static_cast<uint64_t>(Scalar::kMaxValue);
+  return Scalar::fromMillis(static_cast<int64_t>(std::min(count, kMaxCount)) * Scalar::kScale);
+}
+
+Scalar amountOf(const Resource& r) {
+  if (const auto* s = std::get_if<Scalar>(&r.value)) return *s;
+  if (const auto* ranges = std::get_if<RangeSet>(&r.value)) return countToScalar(ranges->count());
+  return countToScalar(std::get<ItemSet>(r.value).size());
+}
+
+// A copy with `change` applied to every slot; slots it makes equal merge.
+template <typename F>
+Resources mapSlots(const Resources& in, F change) {
+  Resources out;
+  for (Resource r : in) {
+    change(r);
+    out.add(r);
+  }
+  return out;
+}
+
+std::string describeSlot(const Resource& r) {
+  Resources one;
+  one.add(r);
+  return "'" + quoteForLog(one.toString()) + "'";
+}
+
+}  // namespace
+
+bool Resource::sameSlot(const Resource& other) const {
+  return !isAtomic() && !other.isAtomic() && sameMetadata(*this, other);
+}
+
+// --- Resources: arithmetic ---------------------------------------------------------
+
+void Resources::add(const Resource& resource) {
+  if (resource.isEmpty()) return;
+  for (Resource& slot : items_) {
+    if (slot.sameSlot(resource)) {
+      addValue(slot, resource);
+      return;
+    }
+  }
+  items_.push_back(resource);
+}
+
+void Resources::subtract(const Resource& resource) {
+  if (resource.isEmpty()) return;
+  for (auto it = items_.begin(); it != items_.end(); ++it) {
+    if (resource.isAtomic()) {
+      // An atomic resource leaves only whole.
+      if (*it != resource) continue;
+      items_.erase(it);
+      return;
+    }
+    if (!it->sameSlot(resource)) continue;
+    subtractValue(*it, resource);
+    if (it->isEmpty()) items_.erase(it);
+    return;
+  }
+}
+
+Resources& Resources::operator+=(const Resources& other) {
+  if (this == &other) {
+    Resources copy = other;
+    return *this += copy;
+  }
+  for (const Resource& r : other.items_) add(r);
+  return *this;
+}
+
+Resources& Resources::operator-=(const Resources& other) {
+  if (this == &other) {
+    items_.clear();
+    return *this;
+  }
+  for (const Resource& r : other.items_) subtract(r);
+  return *this;
+}
+
+Resources Resources::operator+(const Resources& other) const {
+  Resources out = *this;
+  out += other;
+  return out;
+}
+
+Resources Resources::operator-(const Resources& other) const {
+  Resources out = *this;
+  out -= other;
+  return out;
+}
+
+bool Resources::contains(const Resource& other) const {
+  if (other.isEmpty()) return true;
+  for (const Resource& slot : items_) {
+    if (other.isAtomic() ? slot == other : slot.sameSlot(other) && containsValue(slot, other)) return true;
+  }
+  return false;
+}
+
+bool Resources::contains(const Resources& other) const {
+  // Slots of `other` are distinct, so each can be checked on its own, except
+  // copies of an atomic resource: remove as we go so that two need two here.
+  bool anyAtomic = std::any_of(other.begin(), other.end(), [](const Resource& r) { return r.isAtomic(); });
+  if (!anyAtomic) {
+    return std::all_of(other.begin(), other.end(), [this](const Resource& r) { return contains(r); });
+  }
+  Resources remaining = *this;
+  for (const Resource& r : other.items_) {
+    if (!remaining.contains(r)) return false;
+    remaining.subtract(r);
+  }
+  return true;
+}
+
+bool Resources::operator==(const Resources& other) const {
+  return size() == other.size() && contains(other) && other.contains(*this);
+}
+
+// --- Views ---------------------------------------------------------------------------
+
+Resources Resources::filter(const std::function<bool(const Resource&)>& predicate) const {
+  Resources out;
+  // A subset of valid slots is valid as is: no merging needed.
+  for (const Resource& r : items_) {
+    if (predicate(r)) out.items_.push_back(r);
+  }
+  return out;
+}
+
+Resources Resources::unreserved() const {
+  return filter([](const Resource& r) { return !r.isReserved(); });
+}
+
+Resources Resources::reserved() const {
+  return filter([](const Resource& r) { return r.isReserved(); });
+}
+
+Resources Resources::reservedTo(std::string_view role) const {
+  return filter([role](const Resource& r) { return r.isReserved() && r.role() == role; });
+}
+
+Resources Resources::allocatableTo(std::string_view role) const {
+  return filter([role](const Resource& r) { return !r.isReserved() || isRoleOrSubrole(role, r.role()); });
+}
+
+std::map<std::string, Resources> Resources::reservations() const {
+  std::map<std::string, Resources> out;
+  for (const Resource& r : items_) {
+    if (r.isReserved()) out[std::string(r.role())].items_.push_back(r);
+  }
+  return out;
+}
+
+Resources Resources::scalars() const {
+  return filter([](const Resource& r) { return r.type() == Resource::Type::kScalar; });
+}
+
+Resources Resources::revocable() const {
+  return filter([](const Resource& r) { return r.revocable; });
+}
+
+Resources Resources::nonRevocable() const {
+  return filter([](const Resource& r) { return !r.revocable; });
+}
+
+Resources Resources::persistentVolumes() const {
+  return filter([](const Resource& r) { return r.isPersistentVolume(); });
+}
+
+Resources Resources::named(std::string_view name) const {
+  return filter([name](const Resource& r) { return r.name == name; });
+}
+
+Resources Resources::allocate(std::string_view role) const {
+  return mapSlots(*this, [role](Resource& r) { r.allocationRole = std::string(role); });
+}
+
+Resources Resources::unallocate() const {
+  return mapSlots(*this, [](Resource& r) { r.allocationRole.reset(); });
+}
+
+std::set<std::string> Resources::allocationRoles() const {
+  std::set<std::string> out;
+  for (const Resource& r : items_) {
+    if (r.allocationRole) out.insert(*r.allocationRole);
+  }
+  return out;
+}
+
+// --- Reservation stack -------------------------------------------------------------
+
+Result<Resources> Resources::pushReservation(const Reservation& reservation) const {
+  const std::string& role = reservation.role;
+  if (role == kDefaultRole) return Status::InvalidArgument("Cannot reserve resources for role '*'");
+  AGORA_RETURN_IF_ERROR(validateRole(role).withContext("Cannot reserve resources"));
+  Resources out;
+  for (Resource r : items_) {
+    auto fail = [&r](const std::string& why) {
+      return Status::InvalidArgument("Cannot reserve " + describeSlot(r) + ": " + why);
+    };
+    if (r.revocable) return fail("revocable resources cannot be reserved");
+    if (r.isReserved()) {
+      if (reservation.type == Reservation::Type::kStatic) {
+        return fail("a static reservation cannot refine the reservation for role '" +
+                    quoteForLog(r.role()) + "'");
+      }
+      if (!isStrictSubrole(role, r.role())) {
+        return fail("role '" + quoteForLog(role) + "' is not a sub-role of the current owner '" +
+                    quoteForLog(r.role()) + "'");
+      }
+    }
+    r.reservations.push_back(reservation);
+    out.add(r);
+  }
+  return out;
+}
+
+Result<Resources> Resources::popReservation() const {
+  Resources out;
+  for (Resource r : items_) {
+    auto fail = [&r](const std::string& why) {
+      return Status::InvalidArgument("Cannot unreserve " + describeSlot(r) + ": " + why);
+    };
+    if (!r.isReserved()) return fail("it is not reserved");
+    if (!r.isDynamicallyReserved()) return fail("its reservation for role '" + quoteForLog(r.role()) +
+                                                "' is static");
+    if (r.isPersistentVolume()) return fail("it is a persistent volume; destroy it first");
+    r.reservations.pop_back();
+    out.add(r);
+  }
+  return out;
+}
+
+Resources Resources::toUnreserved() const {
+  return mapSlots(*this, [](Resource& r) { r.reservations.clear(); });
+}
+
+// --- Quantities ----------------------------------------------------------------------
+
+ResourceQuantities Resources::quantities() const {
+  ResourceQuantities out;
+  for (const Resource& r : items_) out.add(r.name, amountOf(r));
+  return out;
+}
+
+ResourceQuantities Resources::scalarQuantities() const {
+  ResourceQuantities out;
+  for (const Resource& r : items_) {
+    if (const auto* s = std::get_if<Scalar>(&r.value)) out.add(r.name, *s);
+  }
+  return out;
+}
+
+Scalar Resources::scalar(std::string_view name) const {
+  Scalar total;
+  for (const Resource& r : items_) {
+    if (r.name != name) continue;
+    if (const auto* s = std::get_if<Scalar>(&r.value)) total += *s;
+  }
+  return total;
+}
+
+RangeSet Resources::ranges(std::string_view name) const {
+  RangeSet out;
+  for (const Resource& r : items_) {
+    if (r.name != name) continue;
+    if (const auto* s = std::get_if<RangeSet>(&r.value)) out.add(*s);
+  }
+  return out;
+}
+
+ItemSet Resources::items(std::string_view name) const {
+  ItemSet out;
+  for (const Resource& r : items_) {
+    if (r.name != name) continue;
+    if (const auto* s = std::get_if<ItemSet>(&r.value)) out.insert(s->begin(), s->end());
+  }
+  return out;
+}
+
+}  // namespace agora
