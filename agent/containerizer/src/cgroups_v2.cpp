@@ -263,6 +263,9 @@ class CgroupsV2 : public Cgroups {
     std::string control = fs::join(dir, "cgroup.subtree_control");
     AGORA_ASSIGN_OR_RETURN(std::string current, fs::read(control));
     std::vector<std::string> enabled = fs::words(current);
+    for (std::string& name : enabled) {
+      if (name.starts_with('+')) name.erase(0, 1);  // a fake tree holds what was written
+    }
     std::string add;
     for (Controller c : kSubtreeControllers) {
       std::string name(controllerName(c));
