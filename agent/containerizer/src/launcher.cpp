@@ -64,8 +64,10 @@ struct ChildPlan {
   gid_t gid = 0;
   std::vector<gid_t> groups;
   bool pidNamespace = false;
-  int syncFd = -1;   // read end: one byte means "you are in your cgroups, go"
-  int errorFd = -1;  // write end, close-on-exec: a ChildError on failure
+  int syncFd = -1;         // read end: one byte means "you are in your cgroups, go"
+  int syncWriteFd = -1;    // the parent's ends, closed first in the child so
+  int errorReadFd = -1;    // that the parent closing its own means EOF
+  int errorFd = -1;        // write end, close-on-exec: a ChildError on failure
 };
 
 [[noreturn]] void fail(const ChildPlan& plan, Stage stage) {
@@ -90,6 +92,8 @@ void redirect(const ChildPlan& plan, const char* path, int flags, int target, St
 
 // Runs in the child. Async-signal-safe calls only.
 [[noreturn]] void runChild(const ChildPlan& plan) {
+  ::close(plan.syncWriteFd);
+  ::close(plan.errorReadFd);
   // Wait until the parent has written our pid into every cgroup.procs. EOF
   // means the parent gave up on us.
   char go = 0;
@@ -232,6 +236,8 @@ class ProcessLauncher : public Launcher {
       return fs::errnoStatus("Failed to create", "pipe", err);
     }
     plan.syncFd = syncPipe[0];
+    plan.syncWriteFd = syncPipe[1];
+    plan.errorReadFd = errorPipe[0];
     plan.errorFd = errorPipe[1];
 
     pid_t pid;
