@@ -5,10 +5,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstring>
 
 #include "agora/containerizer/cgroups.hpp"
 #include "cgroups_internal.hpp"
@@ -167,6 +169,43 @@ void pause(std::chrono::milliseconds duration) {
 
 Status writePid(const std::string& dir, pid_t pid) {
   return fs::write(fs::join(dir, "cgroup.procs"), std::to_string(pid));
+}
+
+Status checkCpus(double cpus) {
+  if (cpus > 0) return Status::OK();
+  return Status::InvalidArgument("cpus must be positive, got " + std::to_string(cpus));
+}
+
+Status checkMemoryLimits(const MemoryLimits& limits) {
+  if (!limits.hardBytes || *limits.hardBytes >= limits.softBytes) return Status::OK();
+  return Status::InvalidArgument("Memory limit " + std::to_string(*limits.hardBytes) +
+                                 " is below the soft limit " + std::to_string(limits.softBytes));
+}
+
+Status writePidsMax(const std::string& dir, std::optional<uint64_t> max) {
+  return fs::write(fs::join(dir, "pids.max"), max ? std::to_string(*max) : "max");
+}
+
+Status readPidsStatistics(const std::string& dir, CgroupStatistics& stats) {
+  AGORA_ASSIGN_OR_RETURN(std::string current, fs::read(fs::join(dir, "pids.current")));
+  stats.pidsCurrent = fs::parseUint(current);
+  AGORA_ASSIGN_OR_RETURN(std::string max, fs::read(fs::join(dir, "pids.max")));
+  stats.pidsMax = fs::parseUint(max);  // "max": unlimited
+  return Status::OK();
+}
+
+DescriptorOomWatch::DescriptorOomWatch(int fd, std::string path, Check check)
+    : fd_(fd), path_(std::move(path)), check_(check) {}
+
+DescriptorOomWatch::~DescriptorOomWatch() { ::close(fd_); }
+
+Result<bool> DescriptorOomWatch::oomKilled() {
+  // Non-blocking: read until EAGAIN (an eventfd's 8-byte counter or a batch
+  // of inotify events, both fit).
+  alignas(8) char buffer[4096];
+  while (::read(fd_, buffer, sizeof(buffer)) > 0) {
+  }
+  return check_(path_);
 }
 
 }  // namespace internal

@@ -7,11 +7,13 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "agora/common/result.hpp"
 #include "agora/common/status.hpp"
+#include "agora/containerizer/cgroups.hpp"
 
 namespace agora::containerizer::internal {
 
@@ -34,6 +36,33 @@ void pause(std::chrono::milliseconds duration);
 
 // Writes `pid` to <dir>/cgroup.procs.
 Status writePid(const std::string& dir, pid_t pid);
+
+// The preconditions of setCpu and setMemory, shared by both backends.
+Status checkCpus(double cpus);
+Status checkMemoryLimits(const MemoryLimits& limits);
+
+// pids.max, and pids.current/pids.max into `stats`: the same files on v1 and v2.
+Status writePidsMax(const std::string& dir, std::optional<uint64_t> max);
+Status readPidsStatistics(const std::string& dir, CgroupStatistics& stats);
+
+// An OomWatch over a notification descriptor it owns (v1 eventfd, v2
+// inotify): oomKilled() drains it, then asks `check(path)` for the counter.
+class DescriptorOomWatch : public OomWatch {
+ public:
+  using Check = Result<bool> (*)(const std::string& path);
+  DescriptorOomWatch(int fd, std::string path, Check check);
+  ~DescriptorOomWatch() override;
+  DescriptorOomWatch(const DescriptorOomWatch&) = delete;
+  DescriptorOomWatch& operator=(const DescriptorOomWatch&) = delete;
+
+  int fd() const override { return fd_; }
+  Result<bool> oomKilled() override;
+
+ private:
+  int fd_;
+  std::string path_;
+  Check check_;
+};
 
 // Rounds used by killAll's freeze/kill/thaw loop and by removeSubtree.
 inline constexpr int kKillRounds = 200;

@@ -70,25 +70,6 @@ Result<bool> oomKilledFrom(const std::string& oomControl) {
   return under != values.end() && under->second > 0;
 }
 
-class OomWatchV1 : public OomWatch {
- public:
-  OomWatchV1(int eventFd, std::string oomControl) : fd_(eventFd), oomControl_(std::move(oomControl)) {}
-  ~OomWatchV1() override { ::close(fd_); }
-
-  int fd() const override { return fd_; }
-
-  Result<bool> oomKilled() override {
-    uint64_t count;
-    while (::read(fd_, &count, sizeof(count)) > 0) {
-    }
-    return oomKilledFrom(oomControl_);
-  }
-
- private:
-  int fd_;
-  std::string oomControl_;
-};
-
 class CgroupsV1 : public Cgroups {
  public:
   CgroupsV1(CgroupsOptions options, std::map<Controller, std::string> mounts)
@@ -127,7 +108,7 @@ class CgroupsV1 : public Cgroups {
 
   Status setCpu(const std::string& containerId, double cpus, std::optional<double> limitCpus) override {
     AGORA_ASSIGN_OR_RETURN(std::string dir, controllerDir(Controller::kCpu, containerId));
-    if (!(cpus > 0)) return Status::InvalidArgument("cpus must be positive, got " + std::to_string(cpus));
+    AGORA_RETURN_IF_ERROR(internal::checkCpus(cpus));
     AGORA_RETURN_IF_ERROR(fs::write(fs::join(dir, "cpu.shares"), std::to_string(cpuSharesFor(cpus))));
     if (!limitCpus) return fs::write(fs::join(dir, "cpu.cfs_quota_us"), "-1");
     AGORA_RETURN_IF_ERROR(fs::write(fs::join(dir, "cpu.cfs_period_us"), std::to_string(kCfsPeriod.count())));
@@ -137,10 +118,7 @@ class CgroupsV1 : public Cgroups {
 
   Status setMemory(const std::string& containerId, const MemoryLimits& limits) override {
     AGORA_ASSIGN_OR_RETURN(std::string dir, controllerDir(Controller::kMemory, containerId));
-    if (limits.hardBytes && *limits.hardBytes < limits.softBytes) {
-      return Status::InvalidArgument("Memory limit " + std::to_string(*limits.hardBytes) +
-                                     " is below the soft limit " + std::to_string(limits.softBytes));
-    }
+    AGORA_RETURN_IF_ERROR(internal::checkMemoryLimits(limits));
     AGORA_RETURN_IF_ERROR(
         fs::write(fs::join(dir, "memory.soft_limit_in_bytes"), std::to_string(limits.softBytes)));
     return fs::write(fs::join(dir, "memory.limit_in_bytes"),
@@ -149,7 +127,7 @@ class CgroupsV1 : public Cgroups {
 
   Status setPidsLimit(const std::string& containerId, std::optional<uint64_t> max) override {
     AGORA_ASSIGN_OR_RETURN(std::string dir, controllerDir(Controller::kPids, containerId));
-    return fs::write(fs::join(dir, "pids.max"), max ? std::to_string(*max) : "max");
+    return internal::writePidsMax(dir, max);
   }
 
   Status addProcess(const std::string& containerId, pid_t pid) override {
@@ -262,9 +240,7 @@ class CgroupsV1 : public Cgroups {
     }
     if (supports(Controller::kPids)) {
       AGORA_ASSIGN_OR_RETURN(std::string dir, controllerDir(Controller::kPids, containerId));
-      AGORA_ASSIGN_OR_RETURN(stats.pidsCurrent, readUint(fs::join(dir, "pids.current")));
-      AGORA_ASSIGN_OR_RETURN(std::string max, fs::read(fs::join(dir, "pids.max")));
-      stats.pidsMax = fs::parseUint(max);  // "max": unlimited
+      AGORA_RETURN_IF_ERROR(internal::readPidsStatistics(dir, stats));
     }
     return stats;
   }
@@ -279,7 +255,7 @@ class CgroupsV1 : public Cgroups {
     std::string oomControl = fs::join(dir, "memory.oom_control");
     int eventFd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (eventFd < 0) return fs::errnoStatus("Failed to create an eventfd for", oomControl, errno);
-    auto watch = std::make_unique<OomWatchV1>(eventFd, oomControl);
+    auto watch = std::make_unique<internal::DescriptorOomWatch>(eventFd, oomControl, oomKilledFrom);
     int controlFd = ::open(oomControl.c_str(), O_RDONLY | O_CLOEXEC);
     if (controlFd < 0) return fs::errnoStatus("Failed to open", oomControl, errno);
     // The registration holds its own references: the control file can be

@@ -31,25 +31,6 @@ Result<bool> oomKilledFrom(const std::string& memoryEvents) {
   return it->second > 0;
 }
 
-class OomWatchV2 : public OomWatch {
- public:
-  OomWatchV2(int inotifyFd, std::string memoryEvents) : fd_(inotifyFd), memoryEvents_(std::move(memoryEvents)) {}
-  ~OomWatchV2() override { ::close(fd_); }
-
-  int fd() const override { return fd_; }
-
-  Result<bool> oomKilled() override {
-    alignas(struct inotify_event) char buffer[4096];
-    while (::read(fd_, buffer, sizeof(buffer)) > 0) {
-    }
-    return oomKilledFrom(memoryEvents_);
-  }
-
- private:
-  int fd_;
-  std::string memoryEvents_;
-};
-
 class CgroupsV2 : public Cgroups {
  public:
   CgroupsV2(CgroupsOptions options, std::set<std::string> available)
@@ -103,7 +84,7 @@ class CgroupsV2 : public Cgroups {
 
   Status setCpu(const std::string& containerId, double cpus, std::optional<double> limitCpus) override {
     AGORA_ASSIGN_OR_RETURN(std::string dir, controllerDir(Controller::kCpu, containerId));
-    if (!(cpus > 0)) return Status::InvalidArgument("cpus must be positive, got " + std::to_string(cpus));
+    AGORA_RETURN_IF_ERROR(internal::checkCpus(cpus));
     AGORA_RETURN_IF_ERROR(fs::write(fs::join(dir, "cpu.weight"), std::to_string(cpuWeightFor(cpus))));
     std::optional<std::chrono::microseconds> quota;
     if (limitCpus) quota = cfsQuotaFor(*limitCpus);
@@ -114,17 +95,14 @@ class CgroupsV2 : public Cgroups {
 
   Status setMemory(const std::string& containerId, const MemoryLimits& limits) override {
     AGORA_ASSIGN_OR_RETURN(std::string dir, controllerDir(Controller::kMemory, containerId));
-    if (limits.hardBytes && *limits.hardBytes < limits.softBytes) {
-      return Status::InvalidArgument("Memory limit " + std::to_string(*limits.hardBytes) +
-                                     " is below the soft limit " + std::to_string(limits.softBytes));
-    }
+    AGORA_RETURN_IF_ERROR(internal::checkMemoryLimits(limits));
     AGORA_RETURN_IF_ERROR(fs::write(fs::join(dir, "memory.low"), std::to_string(limits.softBytes)));
     return fs::write(fs::join(dir, "memory.max"), limits.hardBytes ? std::to_string(*limits.hardBytes) : "max");
   }
 
   Status setPidsLimit(const std::string& containerId, std::optional<uint64_t> max) override {
     AGORA_ASSIGN_OR_RETURN(std::string dir, controllerDir(Controller::kPids, containerId));
-    return fs::write(fs::join(dir, "pids.max"), max ? std::to_string(*max) : "max");
+    return internal::writePidsMax(dir, max);
   }
 
   Status addProcess(const std::string& containerId, pid_t pid) override {
@@ -217,10 +195,7 @@ class CgroupsV2 : public Cgroups {
       if (auto it = memoryEvents.find("oom_kill"); it != memoryEvents.end()) stats.oomKills = it->second;
     }
     if (supports(Controller::kPids)) {
-      AGORA_ASSIGN_OR_RETURN(std::string current, fs::read(fs::join(dir, "pids.current")));
-      stats.pidsCurrent = fs::parseUint(current);
-      AGORA_ASSIGN_OR_RETURN(std::string max, fs::read(fs::join(dir, "pids.max")));
-      stats.pidsMax = fs::parseUint(max);
+      AGORA_RETURN_IF_ERROR(internal::readPidsStatistics(dir, stats));
     }
     return stats;
   }
@@ -235,7 +210,7 @@ class CgroupsV2 : public Cgroups {
     std::string events = fs::join(dir, "memory.events");
     int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     if (fd < 0) return fs::errnoStatus("Failed to create an inotify instance for", events, errno);
-    auto watch = std::make_unique<OomWatchV2>(fd, events);
+    auto watch = std::make_unique<internal::DescriptorOomWatch>(fd, events, oomKilledFrom);
     if (::inotify_add_watch(fd, events.c_str(), IN_MODIFY) < 0) {
       return fs::errnoStatus("Failed to watch", events, errno);
     }
