@@ -18,6 +18,12 @@
 #include "test_support.hpp"
 
 namespace agora::containerizer {
+
+// Readable parameter names in test output and ctest ("GetParam() = V1").
+inline void PrintTo(CgroupsVersion version, std::ostream* os) {
+  *os << (version == CgroupsVersion::kV1 ? "V1" : "V2");
+}
+
 namespace {
 
 using testing::readFile;
