@@ -76,7 +76,8 @@ class RouterImpl final : public ZmqEndpoint {
     const std::string_view identity = frames[0].to_string_view();
     if (total != 2) {
       ++counters_.dropped_malformed;
-      warnDropped(describePeer(identity, peerAddress(frames[0])),
+      // The identity frame is the router's own; metadata rides on received frames.
+      warnDropped(describePeer(identity, peerAddress(frames.back())),
                   "expected one frame, got " + std::to_string(total - 1));
       return;
     }
