@@ -88,9 +88,12 @@ bool safeFieldText(std::string_view text) {
   return text.find_first_of("\r\n") == std::string_view::npos && !text.empty();
 }
 
-// Runs the route for a parsed request. Never throws.
-HttpResponse dispatch(State& state, http::request<http::string_body>& message, const std::string& peer) {
+// Runs the route for a parsed request. Never throws. Sets `malformed` when
+// the target itself is bad: the server answers 400 and hangs up.
+HttpResponse dispatch(State& state, http::request<http::string_body>& message, const std::string& peer,
+                      bool& malformed) {
   const std::string_view target(message.target().data(), message.target().size());
+  malformed = true;
   if (target.empty() || target[0] != '/') {
     return HttpResponse::error(400, "Request target must be an absolute path");
   }
@@ -100,6 +103,7 @@ HttpResponse dispatch(State& state, http::request<http::string_body>& message, c
   if (path->find('\0') != std::string::npos) return HttpResponse::error(400, "Invalid request path: NUL byte");
   auto query = parseQuery(question == std::string_view::npos ? std::string_view() : target.substr(question + 1));
   if (!query.ok()) return HttpResponse::fromStatus(query.error());
+  malformed = false;
 
   auto route = state.routes.find(*path);
   if (route == state.routes.end()) return HttpResponse::error(404, "No such endpoint");
@@ -228,9 +232,10 @@ asio::awaitable<void> serveConnection(std::shared_ptr<State> state, tcp::socket 
     if (state->stopped) co_return;
 
     auto message = parser.release();
-    const bool keepAlive = message.keep_alive();
-    HttpResponse response = dispatch(*state, message, peer);
-    if (response.status == 400) warnBadRequest(*state, peer, 400, response.body);
+    bool malformed = false;
+    HttpResponse response = dispatch(*state, message, peer, malformed);
+    if (malformed) warnBadRequest(*state, peer, 400, response.body);
+    const bool keepAlive = message.keep_alive() && !malformed;
     if (!co_await writeResponse(*state, stream, std::move(response), message.version(), keepAlive)) co_return;
     if (!keepAlive) break;
   }
