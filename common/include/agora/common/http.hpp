@@ -23,7 +23,7 @@
 //
 // Threading: the server belongs to the thread that runs its io_context
 // (exactly one thread); handlers run there and must not block. counters() is
-// safe from any thread.
+// safe from any thread. The io_context must outlive the server.
 
 #include <chrono>
 #include <cstdint>

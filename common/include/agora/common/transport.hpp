@@ -23,7 +23,8 @@
 // as a disconnect.
 //
 // Lifetime: the zmq::context_t is the caller's and must outlive every Router
-// and Dealer made with it (zmq_ctx_term waits for their sockets to close).
+// and Dealer made with it (zmq_ctx_term waits for their sockets to close);
+// so must the io_context.
 
 #include <chrono>
 #include <cstddef>
