@@ -12,7 +12,8 @@
 // Threading: a Router or Dealer belongs to the thread that runs its
 // io_context, which must be run by exactly one thread. Every method, and
 // every callback, runs on that thread. Callbacks may call send(), and may
-// destroy the Router or Dealer that called them.
+// destroy the Router or Dealer that called them. They must not throw (an
+// exception would leave io_context::run()): decode errors are Statuses.
 //
 // Untrusted input: every frame from the network is checked before it reaches
 // a handler. A message that is too large or has the wrong number of frames is
