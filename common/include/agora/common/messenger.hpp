@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "agora/common/limits.hpp"
 #include "agora/common/result.hpp"
 #include "agora/internal/messages.pb.h"
 
@@ -28,8 +29,6 @@ namespace agora {
 // "scheduler:<uuid>", "executor:<framework>/<executor>".
 using PeerId = std::string;
 
-// Default upper bound on one encoded envelope. Enforced before parsing.
-inline constexpr size_t kDefaultMaxMessageBytes = 16 * 1024 * 1024;
 
 class Messenger {
  public:

@@ -39,13 +39,13 @@
 #include <boost/asio/io_context.hpp>
 #include <zmq.hpp>
 
+#include "agora/common/limits.hpp"
 #include "agora/common/log_limiter.hpp"
 #include "agora/common/result.hpp"
 #include "agora/common/status.hpp"
 
 namespace agora {
 
-inline constexpr size_t kDefaultMaxMessageBytes = 16 * 1024 * 1024;
 
 struct TransportOptions {
   // Largest payload accepted or sent. Also set as ZMQ_MAXMSGSIZE, so a peer
