@@ -5,21 +5,29 @@ namespace agora::allocator {
 void DrfSorter::childAdded(SorterNode* parent, SorterNode* child) {
   if (dirty_) return;
   child->share = computeShare(child);
-  parent->ordered.insert(child);
+  child->inParent = parent->ordered.insert(child).first;
 }
 
 void DrfSorter::childRemoving(SorterNode* parent, SorterNode* child) {
-  if (!dirty_) parent->ordered.erase(child);
+  if (!dirty_) parent->ordered.erase(child->inParent);
 }
 
 void DrfSorter::keyChanging(SorterNode* node) {
-  if (!dirty_) node->parent->ordered.erase(node);
+  if (!dirty_) node->detached = node->parent->ordered.extract(node->inParent);
 }
 
 void DrfSorter::keyChanged(SorterNode* node) {
   if (dirty_) return;
   node->share = computeShare(node);
-  node->parent->ordered.insert(node);
+  auto& ordered = node->parent->ordered;
+  // An allocation raises the node's key, most often past every sibling (in
+  // a cluster of equal shares it becomes the last), so end() is the hint:
+  // one comparison when right, an ordinary insert when not.
+  if (node->detached.empty()) {
+    node->inParent = ordered.insert(ordered.end(), node);
+  } else {
+    node->inParent = ordered.insert(ordered.end(), std::move(node->detached));
+  }
 }
 
 void DrfSorter::resort(SorterNode* node) {
@@ -27,7 +35,7 @@ void DrfSorter::resort(SorterNode* node) {
   for (SorterNode* child : node->children) {
     child->share = computeShare(child);
     if (!child->isLeaf()) resort(child);
-    node->ordered.insert(child);
+    child->inParent = node->ordered.insert(child).first;
   }
 }
 

@@ -225,15 +225,24 @@ bool HierarchicalAllocator::tryOffer(uint32_t agentIdx, uint32_t roleIdx, uint32
   if (!isAllocatable(fr, *c.counts)) return false;
   if (!fr.filters.empty() && isFiltered(fr, agentIdx, *c.resources, cycle.now)) return false;
 
-  QuantityVector scalars = *c.scalars;
-  QuantityVector unreserved = *c.unreserved;
+  QuantityVector scalars;
+  QuantityVector unreserved;
   Resources offered;
   if (c.whole) {
-    // Everything available moves into the offer; the caches empty out.
+    // Everything available moves into the offer, caches included (they
+    // describe exactly what is offered); the agent's caches empty out.
     offered = std::move(agent.available);
     agent.available = Resources();
-    refreshAvailable(agent);
+    scalars = std::move(agent.availScalars);
+    unreserved = std::move(agent.availUnreserved);
+    clusterAvailUnreserved_.subtract(unreserved);
+    agent.availScalars.clear();
+    agent.availUnreserved.clear();
+    agent.availCounts.clear();
+    agent.availPlain = true;
   } else {
+    scalars = std::move(c.scalarsStore);
+    unreserved = std::move(c.unreservedStore);
     agent.available -= *c.resources;
     offered = std::move(c.storage);
     refreshAvailable(agent);

@@ -37,7 +37,15 @@ struct SorterNode {
   std::vector<SorterNode*> children;
   uint32_t indexInParent = 0;
   // The children by ShareOrder, kept by policies that want them sorted.
-  std::set<SorterNode*, ShareOrder> ordered;
+  using OrderedSet = std::set<SorterNode*, ShareOrder>;
+  OrderedSet ordered;
+  // Where this node sits in its parent's `ordered` set (while it is there),
+  // so that re-keying erases by position instead of searching by key (a
+  // search compares names whenever shares and counts tie, the common case),
+  // and the set node itself while it is out being re-keyed, so that an
+  // allocation re-keys without freeing and allocating a tree node.
+  OrderedSet::iterator inParent;
+  OrderedSet::node_type detached;
   SorterNode* virtualLeaf = nullptr;  // Internal nodes that are also a client.
 
   ClientId client = 0;        // Leaves only.
