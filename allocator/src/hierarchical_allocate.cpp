@@ -95,9 +95,10 @@ std::vector<Offer> HierarchicalAllocator::allocate(TimePoint now, const Scope& s
 void HierarchicalAllocator::allocateAgent(uint32_t agentIdx, bool stageOne, Cycle& cycle) {
   AgentState& agent = *agents_[agentIdx];
   if (agent.available.empty()) return;
-  roleSorter_->walk([&](ClientId roleClient) {
+  auto visitRole = [&](ClientId roleClient) {
     uint32_t roleIdx = roleByClient_[roleClient];
     RoleState& role = roles_[roleIdx];
+    // Marks lag behind during a walk (a role can become satisfied in it).
     if (stageOne && !role.unsatisfied) return true;
     syncFrameworkSorterTotal(role);
     role.frameworks->walk([&](ClientId fwClient) {
@@ -109,7 +110,14 @@ void HierarchicalAllocator::allocateAgent(uint32_t agentIdx, bool stageOne, Cycl
       return !agent.available.empty();
     });
     return !agent.available.empty();
-  });
+  };
+  if (stageOne) {
+    // Only roles short of their guarantee, without stepping over the others.
+    syncRoleMarks();
+    roleSorter_->walkMarked(visitRole);
+  } else {
+    roleSorter_->walk(visitRole);
+  }
 }
 
 void HierarchicalAllocator::ownStorage(Candidate& c) {
