@@ -63,23 +63,17 @@ void DrfSorter::resort(SorterNode* node) {
   }
 }
 
-void DrfSorter::walk(const std::function<bool(ClientId)>& visitor) {
+void DrfSorter::startWalk(const std::function<bool(ClientId)>& visitor, bool markedOnly) {
   if (dirty_) {
     resort(root());
     dirty_ = false;
   }
   ++stamp_;
-  walkNode(root(), visitor, /*markedOnly=*/false);
+  walkNode(root(), visitor, markedOnly);
 }
 
-void DrfSorter::walkMarked(const std::function<bool(ClientId)>& visitor) {
-  if (dirty_) {
-    resort(root());
-    dirty_ = false;
-  }
-  ++stamp_;
-  walkNode(root(), visitor, /*markedOnly=*/true);
-}
+void DrfSorter::walk(const std::function<bool(ClientId)>& visitor) { startWalk(visitor, false); }
+void DrfSorter::walkMarked(const std::function<bool(ClientId)>& visitor) { startWalk(visitor, true); }
 
 bool DrfSorter::walkNode(SorterNode* node, const std::function<bool(ClientId)>& visitor, bool markedOnly) {
   // Step past a child before visiting it: an allocation during the visit

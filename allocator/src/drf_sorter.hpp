@@ -36,6 +36,7 @@ class DrfSorter final : public SorterTree {
 
  private:
   void resort(SorterNode* node);
+  void startWalk(const std::function<bool(ClientId)>& visitor, bool markedOnly);
   void insertMarked(SorterNode* node);
   void eraseMarked(SorterNode* node);
   bool walkNode(SorterNode* node, const std::function<bool(ClientId)>& visitor, bool markedOnly);

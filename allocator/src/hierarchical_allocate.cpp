@@ -73,6 +73,9 @@ std::vector<Offer> HierarchicalAllocator::allocate(TimePoint now, const Scope& s
     return !agent.active || agent.settledEpoch == epoch_ || agent.available.empty();
   });
 
+  // Usually about one offer per visited agent: growing the vector by
+  // doubling would move every offer made so far several times.
+  cycle.offers.reserve(visit.size());
   if (unsatisfiedRoles_ > 0) {
     for (uint32_t a : visit) allocateAgent(a, /*stageOne=*/true, cycle);
   }
