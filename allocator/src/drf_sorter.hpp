@@ -8,6 +8,12 @@
 // set, gets its new key and goes back in, O(depth × log siblings). Only a
 // change of the cluster total (which changes every share) marks the whole
 // tree dirty; the next walk then recomputes every key and rebuilds the sets.
+//
+// Marks: each internal node also keeps, in a second set with the same keys,
+// the children that have marked leaves below them. walkMarked() walks those
+// sets, so it costs O(depth × log siblings) per marked client visited
+// however many unmarked clients sort before it (the allocator's quota stage
+// would otherwise step over every role whose guarantee is already met).
 
 #include "sorter_tree.hpp"
 
@@ -18,6 +24,7 @@ class DrfSorter final : public SorterTree {
   explicit DrfSorter(std::shared_ptr<ResourceNames> names) : SorterTree(std::move(names)) {}
 
   void walk(const std::function<bool(ClientId)>& visitor) override;
+  void walkMarked(const std::function<bool(ClientId)>& visitor) override;
 
  protected:
   void childAdded(SorterNode* parent, SorterNode* child) override;
@@ -25,10 +32,14 @@ class DrfSorter final : public SorterTree {
   void keyChanging(SorterNode* node) override;
   void keyChanged(SorterNode* node) override;
   void totalChanged() override { dirty_ = true; }
+  void markedChanged(SorterNode* node) override;
 
  private:
   void resort(SorterNode* node);
-  bool walkNode(SorterNode* node, const std::function<bool(ClientId)>& visitor);
+  void startWalk(const std::function<bool(ClientId)>& visitor, bool markedOnly);
+  void insertMarked(SorterNode* node);
+  void eraseMarked(SorterNode* node);
+  bool walkNode(SorterNode* node, const std::function<bool(ClientId)>& visitor, bool markedOnly);
 
   // Every key is stale: the sets are left alone until the next walk
   // rebuilds them from the children vectors.

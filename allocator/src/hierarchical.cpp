@@ -209,6 +209,8 @@ uint32_t HierarchicalAllocator::addFrameworkRole(uint32_t framework, const std::
     role.client = roleSorter_->add(roleName);
     if (roleByClient_.size() <= *role.client) roleByClient_.resize(*role.client + 1, kNone);
     roleByClient_[*role.client] = roleIdx;
+    role.sorterMarked = false;  // A new client is unmarked.
+    queueMark(roleIdx);
   }
   fw.roles.emplace(roleName, idx);
   return idx;
@@ -242,6 +244,7 @@ void HierarchicalAllocator::maybeRemoveFrameworkRole(uint32_t fwRole) {
     roleSorter_->remove(role.path);
     roleByClient_[*role.client] = kNone;
     role.client.reset();
+    role.sorterMarked = false;  // Gone with the client.
   }
   fw.roles.erase(role.path);
   fwRoles_[fwRole].reset();

@@ -123,6 +123,10 @@ struct RoleState {
   // Reservations (subtree) + unreserved non-revocable allocation (subtree).
   QuantityVector consumed;
   bool unsatisfied = false;  // Has a guarantee not yet consumed.
+  // The role sorter's mark of this role (marked = unsatisfied), which lags
+  // `unsatisfied` until syncRoleMarks(): marks may not change during a walk.
+  bool sorterMarked = false;
+  bool markQueued = false;  // In markQueue_.
 };
 
 class HierarchicalAllocator final : public Allocator {
@@ -185,6 +189,11 @@ class HierarchicalAllocator final : public Allocator {
   void guaranteeContribution(uint32_t role, int sign);
   void trackReservations(const Resources& resources, int sign);
   void refreshLimited(uint32_t role);
+  // Queues the role for syncRoleMarks() if its mark is stale.
+  void queueMark(uint32_t role);
+  // Marks exactly the unsatisfied roles in the role sorter (stage 1 walks
+  // only those). Called outside walks.
+  void syncRoleMarks();
   int64_t deficit(const RoleState& role, uint32_t name) const;
   void syncFrameworkSorterTotal(RoleState& role);
   QuantityVector unreservedScalars(const Resources& resources);
@@ -235,6 +244,7 @@ class HierarchicalAllocator final : public Allocator {
   QuantityVector clusterAvailUnreserved_;  // Σ agents' availUnreserved.
   QuantityVector required_;                // Σ guaranteed roles' deficits (headroom).
   size_t unsatisfiedRoles_ = 0;
+  std::vector<uint32_t> markQueue_;        // Roles whose sorter mark may be stale.
   size_t quotaRoles_ = 0;                  // Roles with any limit or guarantee.
 
   // Filter expiry: (expiry, filter id) min-heap with where to find it.

@@ -73,6 +73,9 @@ std::vector<Offer> HierarchicalAllocator::allocate(TimePoint now, const Scope& s
     return !agent.active || agent.settledEpoch == epoch_ || agent.available.empty();
   });
 
+  // Usually about one offer per visited agent: growing the vector by
+  // doubling would move every offer made so far several times.
+  cycle.offers.reserve(visit.size());
   if (unsatisfiedRoles_ > 0) {
     for (uint32_t a : visit) allocateAgent(a, /*stageOne=*/true, cycle);
   }
@@ -95,9 +98,10 @@ std::vector<Offer> HierarchicalAllocator::allocate(TimePoint now, const Scope& s
 void HierarchicalAllocator::allocateAgent(uint32_t agentIdx, bool stageOne, Cycle& cycle) {
   AgentState& agent = *agents_[agentIdx];
   if (agent.available.empty()) return;
-  roleSorter_->walk([&](ClientId roleClient) {
+  auto visitRole = [&](ClientId roleClient) {
     uint32_t roleIdx = roleByClient_[roleClient];
     RoleState& role = roles_[roleIdx];
+    // Marks lag behind during a walk (a role can become satisfied in it).
     if (stageOne && !role.unsatisfied) return true;
     syncFrameworkSorterTotal(role);
     role.frameworks->walk([&](ClientId fwClient) {
@@ -109,7 +113,14 @@ void HierarchicalAllocator::allocateAgent(uint32_t agentIdx, bool stageOne, Cycl
       return !agent.available.empty();
     });
     return !agent.available.empty();
-  });
+  };
+  if (stageOne) {
+    // Only roles short of their guarantee, without stepping over the others.
+    syncRoleMarks();
+    roleSorter_->walkMarked(visitRole);
+  } else {
+    roleSorter_->walk(visitRole);
+  }
 }
 
 void HierarchicalAllocator::ownStorage(Candidate& c) {
@@ -225,15 +236,24 @@ bool HierarchicalAllocator::tryOffer(uint32_t agentIdx, uint32_t roleIdx, uint32
   if (!isAllocatable(fr, *c.counts)) return false;
   if (!fr.filters.empty() && isFiltered(fr, agentIdx, *c.resources, cycle.now)) return false;
 
-  QuantityVector scalars = *c.scalars;
-  QuantityVector unreserved = *c.unreserved;
+  QuantityVector scalars;
+  QuantityVector unreserved;
   Resources offered;
   if (c.whole) {
-    // Everything available moves into the offer; the caches empty out.
+    // Everything available moves into the offer, caches included (they
+    // describe exactly what is offered); the agent's caches empty out.
     offered = std::move(agent.available);
     agent.available = Resources();
-    refreshAvailable(agent);
+    scalars = std::move(agent.availScalars);
+    unreserved = std::move(agent.availUnreserved);
+    clusterAvailUnreserved_.subtract(unreserved);
+    agent.availScalars.clear();
+    agent.availUnreserved.clear();
+    agent.availCounts.clear();
+    agent.availPlain = true;
   } else {
+    scalars = std::move(c.scalarsStore);
+    unreserved = std::move(c.unreservedStore);
     agent.available -= *c.resources;
     offered = std::move(c.storage);
     refreshAvailable(agent);

@@ -47,6 +47,25 @@ void HierarchicalAllocator::guaranteeContribution(uint32_t roleIdx, int sign) {
     role.unsatisfied = unsatisfied;
     if (unsatisfied) ++unsatisfiedRoles_;
   }
+  queueMark(roleIdx);
+}
+
+void HierarchicalAllocator::queueMark(uint32_t roleIdx) {
+  RoleState& role = roles_[roleIdx];
+  if (role.markQueued || role.unsatisfied == role.sorterMarked) return;
+  role.markQueued = true;
+  markQueue_.push_back(roleIdx);
+}
+
+void HierarchicalAllocator::syncRoleMarks() {
+  for (uint32_t roleIdx : markQueue_) {
+    RoleState& role = roles_[roleIdx];
+    role.markQueued = false;
+    if (!role.client || role.sorterMarked == role.unsatisfied) continue;
+    roleSorter_->setMarked(*role.client, role.unsatisfied);
+    role.sorterMarked = role.unsatisfied;
+  }
+  markQueue_.clear();
 }
 
 void HierarchicalAllocator::trackConsumed(uint32_t roleIdx, const QuantityVector& delta, int sign) {

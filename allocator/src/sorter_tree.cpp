@@ -55,11 +55,14 @@ SorterNode* SorterTree::internalNode(std::string_view path, SorterNode* parent, 
       virt->client = node->client;
       virt->active = node->active;
       virt->activeLeaves = node->active ? 1 : 0;
+      virt->marked = node->marked;
+      virt->markedLeaves = node->marked ? 1 : 0;
       virt->allocation = node->allocation;
       virt->count = node->count;
       virt->weight = node->weight;
       node->kind = SorterNode::Kind::kInternal;
       node->active = false;
+      node->marked = false;  // Its markedLeaves stay: the subtree's count.
       node->virtualLeaf = virt;
       clients_[virt->client] = virt;
       insertChild(node, virt, static_cast<uint32_t>(node->children.size()));
@@ -130,6 +133,7 @@ void SorterTree::remove(std::string_view path) {
     unallocated(leaf->client, all);
   }
   setActive(leaf, false);
+  setMarked(leaf->client, false);
   clients_[leaf->client] = nullptr;
   freeIds_.push_back(leaf->client);
   --clientCount_;
@@ -161,6 +165,7 @@ void SorterTree::remove(std::string_view path) {
       parent->virtualLeaf = nullptr;
       parent->client = virt->client;
       parent->active = virt->active;
+      parent->marked = virt->marked;
       parent->allocation = virt->allocation;
       parent->count = virt->count;
       clients_[parent->client] = parent;
@@ -204,6 +209,22 @@ void SorterTree::setActive(SorterNode* leaf, bool active) {
   for (SorterNode* n = leaf; n != nullptr; n = n->parent) {
     n->activeLeaves = active ? n->activeLeaves + 1 : n->activeLeaves - 1;
   }
+}
+
+void SorterTree::setMarked(ClientId client, bool marked) {
+  SorterNode* leaf = clientNode(client);
+  if (leaf->marked == marked) return;
+  leaf->marked = marked;
+  for (SorterNode* n = leaf; n != nullptr; n = n->parent) {
+    n->markedLeaves = marked ? n->markedLeaves + 1 : n->markedLeaves - 1;
+    if (n != root_.get() && n->markedLeaves == (marked ? 1u : 0u)) markedChanged(n);
+  }
+}
+
+bool SorterTree::isMarked(ClientId client) const { return clientNode(client)->marked; }
+
+void SorterTree::walkMarked(const std::function<bool(ClientId)>& visitor) {
+  walk([&](ClientId client) { return !clientNode(client)->marked || visitor(client); });
 }
 
 void SorterTree::activate(std::string_view path) { setActive(checked(path), true); }

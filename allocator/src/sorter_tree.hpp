@@ -37,12 +37,29 @@ struct SorterNode {
   std::vector<SorterNode*> children;
   uint32_t indexInParent = 0;
   // The children by ShareOrder, kept by policies that want them sorted.
-  std::set<SorterNode*, ShareOrder> ordered;
+  using OrderedSet = std::set<SorterNode*, ShareOrder>;
+  OrderedSet ordered;
+  // Where this node sits in its parent's `ordered` set (while it is there),
+  // so that re-keying erases by position instead of searching by key (a
+  // search compares names whenever shares and counts tie, the common case),
+  // and the set node itself while it is out being re-keyed, so that an
+  // allocation re-keys without freeing and allocating a tree node.
+  OrderedSet::iterator inParent;
+  OrderedSet::node_type detached;
+  // The children with marked leaves below them, by ShareOrder (the same
+  // keys as `ordered`, so their relative order is the same), and this
+  // node's place in its parent's set while markedLeaves > 0.
+  OrderedSet orderedMarked;
+  bool inMarkedSet = false;
+  OrderedSet::iterator inParentMarked;
+  OrderedSet::node_type detachedMarked;
   SorterNode* virtualLeaf = nullptr;  // Internal nodes that are also a client.
 
   ClientId client = 0;        // Leaves only.
   bool active = false;        // Leaves only.
   uint32_t activeLeaves = 0;  // Active leaves in this subtree (self included).
+  bool marked = false;        // Leaves only.
+  uint32_t markedLeaves = 0;  // Marked leaves in this subtree (self included).
 
   QuantityVector allocation;  // Sum over the subtree.
   uint64_t count = 0;         // Allocation count, sum over the subtree.
@@ -86,6 +103,11 @@ class SorterTree : public Sorter {
   uint64_t allocationCount(ClientId client) const override;
   double share(ClientId client) const override;
 
+  void setMarked(ClientId client, bool marked) override;
+  bool isMarked(ClientId client) const override;
+  // The plain filter over walk(); DRF overrides it with an indexed walk.
+  void walkMarked(const std::function<bool(ClientId)>& visitor) override;
+
   using Sorter::addTotal;
   using Sorter::allocated;
   using Sorter::allocation;
@@ -103,6 +125,9 @@ class SorterTree : public Sorter {
   virtual void keyChanging(SorterNode* node) = 0;
   virtual void keyChanged(SorterNode* node) = 0;
   virtual void totalChanged() = 0;
+  // `node`'s markedLeaves went from 0 to 1 or from 1 to 0 (every such node
+  // from the leaf up to the root's children).
+  virtual void markedChanged(SorterNode* /*node*/) {}
 
   double computeShare(const SorterNode* node) const;
   SorterNode* root() { return root_.get(); }

@@ -275,11 +275,31 @@ Resources Resources::named(std::string_view name) const {
   return filter([name](const Resource& r) { return r.name == name; });
 }
 
+// Setting (or clearing) the allocation role can only make two slots equal
+// if they differed in nothing but their allocation roles. When every slot
+// has the same allocation role already (the allocator's hot path: all unset
+// or all the same role), the slots stay distinct, so a plain copy with the
+// role changed is the result and the quadratic merge of mapSlots is skipped.
+bool Resources::uniformAllocationRole() const {
+  return std::all_of(items_.begin(), items_.end(),
+                     [this](const Resource& r) { return r.allocationRole == items_.front().allocationRole; });
+}
+
 Resources Resources::allocate(std::string_view role) const {
+  if (uniformAllocationRole()) {
+    Resources out = *this;
+    for (Resource& r : out.items_) r.allocationRole = std::string(role);
+    return out;
+  }
   return mapSlots(*this, [role](Resource& r) { r.allocationRole = std::string(role); });
 }
 
 Resources Resources::unallocate() const {
+  if (uniformAllocationRole()) {
+    Resources out = *this;
+    for (Resource& r : out.items_) r.allocationRole.reset();
+    return out;
+  }
   return mapSlots(*this, [](Resource& r) { r.allocationRole.reset(); });
 }
 

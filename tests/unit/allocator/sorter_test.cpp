@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "agora/allocator/sorter.hpp"
 
@@ -244,6 +247,73 @@ TEST_F(DrfSorterTest, WalkFollowsTheNewOrderAfterAnAllocation) {
   });
   EXPECT_EQ(seen, (V{"a", "b", "c"}));
   EXPECT_EQ(s->sort(), (V{"b", "c", "a"}));
+}
+
+// walkMarked() must visit exactly what walk() visits when its visitor skips
+// unmarked clients, in the same order, also while the walk allocates. Two
+// twin sorters go through the same random operations (nested paths, clients
+// that gain and lose children, activity, marks, weights, total changes);
+// one walks marked clients, the other filters a full walk.
+TYPED_TEST(CommonSorterTest, WalkMarkedIsTheFilteredWalk) {
+  const uint32_t seed = 20240611;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  auto marked = makeSorter(TypeParam::value, nullptr, 42);
+  auto filtered = makeSorter(TypeParam::value, nullptr, 42);
+  const std::vector<std::string> paths = {"a", "a/b", "a/b/c", "a/d", "e", "e/f", "g", "h", "h/i", "j"};
+  auto one = QuantityVector::from(*ResourceQuantities::parse("cpus:1;mem:10"), marked->names());
+  auto total = QuantityVector::from(*ResourceQuantities::parse("cpus:100;mem:1000"), marked->names());
+  QuantityVector::from(*ResourceQuantities::parse("cpus:1;mem:10"), filtered->names());
+  for (Sorter* s : {marked.get(), filtered.get()}) s->addTotal(total);
+
+  for (int step = 0; step < 3000; ++step) {
+    const std::string& path = paths[rng() % paths.size()];
+    uint32_t op = rng() % 8;
+    for (Sorter* s : {marked.get(), filtered.get()}) {
+      auto client = s->find(path);
+      switch (op) {
+        case 0:
+          if (!client) s->add(path);
+          break;
+        case 1:
+          if (client) s->remove(path);
+          break;
+        case 2:
+          if (client) s->activate(path);
+          break;
+        case 3:
+          if (client) s->deactivate(path);
+          break;
+        case 4:
+        case 5:
+          if (client) s->setMarked(*client, op == 4);
+          break;
+        case 6:
+          if (client) s->allocated(*client, one);
+          break;
+        default:
+          if (step % 3 == 0) s->addTotal(one);
+          if (step % 3 == 1) s->updateWeight(path, 1.0 + static_cast<double>(step % 4));
+          break;
+      }
+    }
+    // Walk both, allocating to every other visited client.
+    std::vector<std::string> a, b;
+    size_t n = 0;
+    marked->walkMarked([&](ClientId c) {
+      a.push_back(marked->path(c));
+      if (n++ % 2 == 0) marked->allocated(c, one);
+      return true;
+    });
+    n = 0;
+    filtered->walk([&](ClientId c) {
+      if (!filtered->isMarked(c)) return true;
+      b.push_back(filtered->path(c));
+      if (n++ % 2 == 0) filtered->allocated(c, one);
+      return true;
+    });
+    ASSERT_EQ(a, b) << "step " << step;
+  }
 }
 
 TEST(RandomSorterTest, SameSeedSameOrder) {

@@ -104,6 +104,19 @@ class Sorter {
   // The active clients' paths in order (a walk to the end).
   std::vector<std::string> sort();
 
+  // --- Marks --------------------------------------------------------------------
+
+  // A mark selects a subset of clients for walkMarked() (the allocator marks
+  // the roles short of their quota guarantee). Clients start unmarked.
+  // Idempotent. Precondition: `client` is present; not during a walk.
+  virtual void setMarked(ClientId client, bool marked) = 0;
+  virtual bool isMarked(ClientId client) const = 0;
+  // Exactly walk() with a visitor that skips unmarked clients: the same
+  // marked clients in the same order, with the same rules for allocations
+  // during the walk. A policy may do it without stepping over the unmarked
+  // ones (DRF does), which is the point.
+  virtual void walkMarked(const std::function<bool(ClientId)>& visitor) = 0;
+
   // --- Conveniences over names ------------------------------------------------
 
   void allocated(std::string_view path, const ResourceQuantities& quantities);

@@ -250,6 +250,8 @@ class Resources {
   ItemSet items(std::string_view name) const;
 
  private:
+  bool uniformAllocationRole() const;  // Every slot has the same allocationRole.
+
   std::vector<Resource> items_;  // No two slots with sameSlot() true; none empty.
 };
 
