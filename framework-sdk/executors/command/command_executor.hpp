@@ -1,0 +1,102 @@
+#pragma once
+
+// The command executor (`agora-executor`): runs the command of exactly one
+// task (TaskInfo.command) for the agent, as Mesos's command executor does
+// (reference/mesos.md §2):
+//
+//   LAUNCH   -> TASK_STARTING, start `/bin/sh -c value` (shell) or exec
+//               `value` with `arguments` in a new session, TASK_RUNNING.
+//   exit     -> status 0: TASK_FINISHED; non-zero: TASK_FAILED "Command
+//               exited with status N"; signal: TASK_FAILED "Command
+//               terminated with signal NAME"; after a kill: TASK_KILLED;
+//               past max_completion_time: TASK_FAILED with
+//               REASON_MAX_COMPLETION_TIME_REACHED.
+//   KILL     -> (TASK_KILLING if the framework has TASK_KILLING_STATE)
+//               SIGTERM to the whole process group, SIGKILL after the grace
+//               period: the kill-time KillPolicy, else the task's, else 3 s;
+//               a later kill can only shorten the remaining time.
+//   SHUTDOWN -> kill as above with the shutdown grace period less 1 s.
+//   second LAUNCH -> TASK_FAILED "Attempted to run multiple tasks using a
+//               "command" executor" for that task.
+//
+// After the terminal update it waits for the agent's ACKNOWLEDGED of it (at
+// most `terminalAckTimeout`) and stops the driver; the process then exits.
+// The task's stdout and stderr are appended to `directory`/stdout and
+// `directory`/stderr; it runs in `directory`.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agora/common/clock.hpp"
+#include "agora/executor.hpp"
+#include "process_runner.hpp"
+
+namespace agora::sdk {
+
+struct CommandExecutorOptions {
+  // The sandbox (AGORA_DIRECTORY). "" keeps the executor's working directory
+  // and output.
+  std::string directory;
+  // The environment the task inherits before CommandInfo.environment is
+  // applied ("NAME=value"; usually the executor's own).
+  std::vector<std::string> environment;
+  // AGORA_EXECUTOR_SHUTDOWN_GRACE_PERIOD.
+  Duration shutdownGracePeriod = std::chrono::seconds(5);
+  // Kill grace period when neither the kill nor the task gives one.
+  Duration defaultKillGracePeriod = std::chrono::seconds(3);
+  // How long to wait for the agent to acknowledge the terminal update.
+  Duration terminalAckTimeout = std::chrono::seconds(60);
+};
+
+class CommandExecutor final : public Executor {
+ public:
+  // `clock` and `runner` must outlive the executor; both belong to the
+  // driver's loop.
+  CommandExecutor(Clock& clock, ProcessRunner& runner, CommandExecutorOptions options);
+  ~CommandExecutor() override;
+
+  void subscribed(ExecutorDriver& driver, const v1::ExecutorInfo& executorInfo,
+                  const v1::FrameworkInfo& frameworkInfo, const v1::AgentInfo& agentInfo) override;
+  void launch(ExecutorDriver& driver, const v1::TaskInfo& task) override;
+  void kill(ExecutorDriver& driver, const v1::TaskID& taskId, const std::optional<v1::KillPolicy>& killPolicy) override;
+  void acknowledged(ExecutorDriver& driver, const v1::TaskID& taskId, const std::string& uuid) override;
+  void frameworkMessage(ExecutorDriver& driver, const std::string& data) override;
+  void shutdown(ExecutorDriver& driver) override;
+  void error(ExecutorDriver& driver, const std::string& message) override;
+
+  // The task's process while it runs.
+  std::optional<int> pid() const { return pid_; }
+
+  // The command as it is run: ProcessSpec for `task` (public for tests).
+  ProcessSpec specFor(const v1::TaskInfo& task) const;
+
+ private:
+  void onExit(int waitStatus);
+  void startKill(Duration grace);
+  void escalate();
+  void sendStatus(v1::TaskState state, const std::string& message,
+                  std::optional<v1::TaskStatus::Reason> reason = std::nullopt);
+  void sendTerminal(v1::TaskState state, const std::string& message,
+                    std::optional<v1::TaskStatus::Reason> reason = std::nullopt);
+  void finish();
+
+  Clock& clock_;
+  ProcessRunner& runner_;
+  CommandExecutorOptions options_;
+
+  ExecutorDriver* driver_ = nullptr;  // Set by the first callback; the driver outlives us.
+  v1::FrameworkInfo framework_;
+  std::optional<v1::TaskInfo> task_;  // The one task, once launched.
+  std::optional<int> pid_;            // While the command runs.
+  bool killing_ = false;              // A kill (or shutdown) was requested.
+  bool timedOut_ = false;             // max_completion_time passed.
+  bool terminalSent_ = false;
+  std::string terminalUuid_;          // Of the terminal update, to match ACKNOWLEDGED.
+  TimePoint killDeadline_{};          // When SIGKILL is due (killing_ only).
+  TimerId escalateTimer_ = 0;         // SIGKILL after the grace period.
+  TimerId completionTimer_ = 0;       // max_completion_time.
+  TimerId ackTimer_ = 0;              // Gives up waiting for the terminal acknowledgement.
+};
+
+}  // namespace agora::sdk

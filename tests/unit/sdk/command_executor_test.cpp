@@ -1,0 +1,335 @@
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "agora/common/clock.hpp"
+#include "agora/executor_core.hpp"
+#include "command_executor.hpp"
+#include "sdk_test_util.hpp"
+
+namespace agora::sdk {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeAgent;
+using testing::InMemoryNetwork;
+using ::testing::HasSubstr;
+
+int exited(int code) { return code << 8; }
+int signalled(int sig) { return sig; }
+
+// Records what the executor asks for; the test decides when processes exit.
+class FakeRunner : public ProcessRunner {
+ public:
+  Result<int> start(const ProcessSpec& spec, ExitCallback onExit) override {
+    if (failStart) return Status::NotFound("Program 'nope' not found in PATH");
+    specs.push_back(spec);
+    int pid = nextPid++;
+    running[pid] = std::move(onExit);
+    return pid;
+  }
+  Status signalGroup(int pid, int signal) override {
+    if (running.count(pid) == 0) return Status::NotFound("No running process");
+    signals.emplace_back(pid, signal);
+    return Status::OK();
+  }
+  void exit(int pid, int waitStatus) {
+    auto callback = std::move(running.at(pid));
+    running.erase(pid);
+    callback(waitStatus);
+  }
+  std::vector<int> signalsTo(int pid) const {
+    std::vector<int> out;
+    for (const auto& [p, s] : signals) {
+      if (p == pid) out.push_back(s);
+    }
+    return out;
+  }
+
+  bool failStart = false;
+  int nextPid = 100;
+  std::vector<ProcessSpec> specs;
+  std::vector<std::pair<int, int>> signals;
+  std::map<int, ExitCallback> running;
+};
+
+v1::TaskInfo commandTask(const std::string& id, const std::string& command) {
+  v1::TaskInfo task;
+  task.set_name(id);
+  task.mutable_task_id()->set_value(id);
+  task.mutable_agent_id()->set_value("agent-1");
+  task.mutable_command()->set_value(command);
+  return task;
+}
+
+ExecutorEnvironment environment() {
+  ExecutorEnvironment env;
+  env.agentEndpoint = "ipc:///tmp/agent.sock";
+  env.frameworkId.set_value("fw-1");
+  env.executorId.set_value("t1");
+  env.checkpoint = true;
+  return env;
+}
+
+class CommandExecutorTest : public ::testing::Test {
+ protected:
+  void start(v1::FrameworkInfo framework = FakeAgent::defaultFramework()) {
+    CommandExecutorOptions options;
+    options.directory = "/sandbox";
+    options.environment = {"PATH=/usr/bin:/bin", "HOME=/home/alice"};
+    executor_ = std::make_unique<CommandExecutor>(clock_, runner_, options);
+    messenger_ = network_.attach(peer_, [this](const PeerId& from, internal::Envelope&& envelope) {
+      driver_->handle(from, std::move(envelope));
+    });
+    driver_ = std::make_unique<ExecutorDriverCore>(*executor_, environment(), clock_, *messenger_, agent_.id());
+    driver_->start();
+    network_.settle();
+    agent_.subscribed(peer_, framework);
+    network_.settle();
+    ASSERT_EQ(driver_->state(), ExecutorDriver::State::kSubscribed);
+  }
+
+  void launch(const v1::TaskInfo& task) {
+    agent_.launch(peer_, task);
+    network_.settle();
+  }
+
+  FakeClock clock_;
+  InMemoryNetwork network_;
+  FakeAgent agent_{network_, "agent:1"};
+  FakeRunner runner_;
+  PeerId peer_ = newExecutorPeerId();
+  std::unique_ptr<CommandExecutor> executor_;
+  std::unique_ptr<Messenger> messenger_;
+  std::unique_ptr<ExecutorDriverCore> driver_;
+};
+
+TEST_F(CommandExecutorTest, ExitZeroFinishesThenExitsOnAcknowledgement) {
+  agent_.autoAcknowledge = true;
+  start();
+  launch(commandTask("t1", "echo hi"));
+  EXPECT_EQ(agent_.updateStates(), (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING}));
+  ASSERT_EQ(runner_.specs.size(), 1u);
+  EXPECT_EQ(executor_->pid(), 100);
+
+  runner_.exit(100, exited(0));
+  network_.settle();
+  EXPECT_EQ(agent_.updateStates(),
+            (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING, v1::TASK_FINISHED}));
+  EXPECT_EQ(agent_.lastUpdate().message(), "Command exited with status 0");
+  EXPECT_EQ(agent_.lastUpdate().task_id().value(), "t1");
+  EXPECT_EQ(driver_->state(), ExecutorDriver::State::kStopped) << "exits once the agent has the terminal update";
+}
+
+TEST_F(CommandExecutorTest, NonZeroExitFailsWithTheStatus) {
+  agent_.autoAcknowledge = true;
+  start();
+  launch(commandTask("t1", "exit 3"));
+  runner_.exit(100, exited(3));
+  network_.settle();
+  EXPECT_EQ(agent_.updateStates(), (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING, v1::TASK_FAILED}));
+  EXPECT_EQ(agent_.lastUpdate().message(), "Command exited with status 3");
+}
+
+TEST_F(CommandExecutorTest, DeathBySignalFails) {
+  agent_.autoAcknowledge = true;
+  start();
+  launch(commandTask("t1", "kill -SEGV $$"));
+  runner_.exit(100, signalled(SIGSEGV));
+  network_.settle();
+  EXPECT_EQ(agent_.lastUpdate().state(), v1::TASK_FAILED);
+  EXPECT_EQ(agent_.lastUpdate().message(), "Command terminated with signal Segmentation fault");
+}
+
+TEST_F(CommandExecutorTest, KillSendsTermThenKillAfterTheDefaultGracePeriod) {
+  agent_.autoAcknowledge = true;
+  start();
+  launch(commandTask("t1", "sleep 100"));
+  agent_.kill(peer_, "t1");
+  network_.settle();
+  EXPECT_EQ(runner_.signalsTo(100), std::vector<int>{SIGTERM});
+
+  clock_.advance(3s - 1ms);
+  EXPECT_EQ(runner_.signalsTo(100), std::vector<int>{SIGTERM});
+  clock_.advance(1ms);
+  EXPECT_EQ(runner_.signalsTo(100), (std::vector<int>{SIGTERM, SIGKILL}));
+
+  runner_.exit(100, signalled(SIGKILL));
+  network_.settle();
+  EXPECT_EQ(agent_.updateStates(), (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING, v1::TASK_KILLED}));
+  EXPECT_EQ(agent_.lastUpdate().message(), "Command terminated with signal Killed");
+  EXPECT_EQ(driver_->state(), ExecutorDriver::State::kStopped);
+}
+
+TEST_F(CommandExecutorTest, KillThatEndsTheProcessGracefullyIsStillKilled) {
+  agent_.autoAcknowledge = true;
+  start();
+  launch(commandTask("t1", "sleep 100"));
+  agent_.kill(peer_, "t1");
+  network_.settle();
+  runner_.exit(100, exited(0));  // The command handled SIGTERM and exited cleanly.
+  network_.settle();
+  EXPECT_EQ(agent_.lastUpdate().state(), v1::TASK_KILLED);
+  clock_.advance(1min);
+  EXPECT_EQ(runner_.signalsTo(100), std::vector<int>{SIGTERM}) << "no SIGKILL after the exit";
+}
+
+TEST_F(CommandExecutorTest, KillPolicyOfTheTaskAndOfTheKillAndOnlyShortening) {
+  start();
+  v1::TaskInfo task = commandTask("t1", "sleep 100");
+  task.mutable_kill_policy()->mutable_grace_period()->set_nanoseconds(Duration(10s).count());
+  launch(task);
+
+  agent_.kill(peer_, "t1", 5s);  // The kill's policy overrides the task's 10 s.
+  network_.settle();
+  agent_.kill(peer_, "t1", 30s);  // Cannot extend.
+  network_.settle();
+  clock_.advance(2s);
+  agent_.kill(peer_, "t1", 1s);  // Can shorten: SIGKILL at 3 s instead of 5 s.
+  network_.settle();
+  clock_.advance(1s - 1ms);
+  EXPECT_EQ(runner_.signalsTo(100), std::vector<int>{SIGTERM});
+  clock_.advance(1ms);
+  EXPECT_EQ(runner_.signalsTo(100), (std::vector<int>{SIGTERM, SIGKILL}));
+  clock_.advance(1min);
+  EXPECT_EQ(runner_.signalsTo(100).size(), 2u) << "one SIGKILL only";
+}
+
+TEST_F(CommandExecutorTest, TaskKillPolicyUsedWithoutAKillTimePolicy) {
+  start();
+  v1::TaskInfo task = commandTask("t1", "sleep 100");
+  task.mutable_kill_policy()->mutable_grace_period()->set_nanoseconds(Duration(10s).count());
+  launch(task);
+  agent_.kill(peer_, "t1");
+  network_.settle();
+  clock_.advance(9s);
+  EXPECT_EQ(runner_.signalsTo(100), std::vector<int>{SIGTERM});
+  clock_.advance(1s);
+  EXPECT_EQ(runner_.signalsTo(100), (std::vector<int>{SIGTERM, SIGKILL}));
+}
+
+TEST_F(CommandExecutorTest, TaskKillingOnlyForFrameworksThatAskForIt) {
+  v1::FrameworkInfo framework = FakeAgent::defaultFramework();
+  framework.add_capabilities()->set_type(v1::FrameworkInfo::Capability::TASK_KILLING_STATE);
+  start(framework);
+  launch(commandTask("t1", "sleep 100"));
+  agent_.kill(peer_, "t1");
+  network_.settle();
+  EXPECT_EQ(agent_.updateStates(), (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING, v1::TASK_KILLING}));
+}
+
+TEST_F(CommandExecutorTest, SecondLaunchFailsThatTask) {
+  start();
+  launch(commandTask("t1", "sleep 100"));
+  launch(commandTask("t2", "sleep 100"));
+  EXPECT_EQ(agent_.updateStates(),
+            (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING, v1::TASK_FAILED}));
+  EXPECT_EQ(agent_.lastUpdate().task_id().value(), "t2");
+  EXPECT_THAT(agent_.lastUpdate().message(), HasSubstr("multiple tasks"));
+  EXPECT_EQ(runner_.specs.size(), 1u);
+  EXPECT_EQ(executor_->pid(), 100) << "the first task keeps running";
+}
+
+TEST_F(CommandExecutorTest, ShellAndExecCommandsAndEnvironment) {
+  start();
+  v1::TaskInfo shell = commandTask("t1", "echo $GREETING");
+  auto* variable = shell.mutable_command()->mutable_environment()->add_variables();
+  variable->set_name("HOME");
+  variable->set_value("/sandbox");
+  ProcessSpec spec = executor_->specFor(shell);
+  EXPECT_EQ(spec.path, "/bin/sh");
+  EXPECT_EQ(spec.argv, (std::vector<std::string>{"sh", "-c", "echo $GREETING"}));
+  EXPECT_EQ(spec.environment, (std::vector<std::string>{"PATH=/usr/bin:/bin", "HOME=/sandbox"}));
+  EXPECT_EQ(spec.workingDirectory, "/sandbox");
+  EXPECT_EQ(spec.stdoutPath, "/sandbox/stdout");
+  EXPECT_EQ(spec.stderrPath, "/sandbox/stderr");
+
+  v1::TaskInfo exec = commandTask("t1", "/bin/echo");
+  exec.mutable_command()->set_shell(false);
+  exec.mutable_command()->add_arguments("echo");
+  exec.mutable_command()->add_arguments("a b");
+  spec = executor_->specFor(exec);
+  EXPECT_EQ(spec.path, "/bin/echo");
+  EXPECT_EQ(spec.argv, (std::vector<std::string>{"echo", "a b"}));
+}
+
+TEST_F(CommandExecutorTest, LaunchFailureFailsTheTask) {
+  agent_.autoAcknowledge = true;
+  start();
+  runner_.failStart = true;
+  launch(commandTask("t1", "nope"));
+  EXPECT_EQ(agent_.updateStates(), (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_FAILED}));
+  EXPECT_THAT(agent_.lastUpdate().message(), HasSubstr("not found"));
+  EXPECT_EQ(driver_->state(), ExecutorDriver::State::kStopped);
+}
+
+TEST_F(CommandExecutorTest, MaxCompletionTimeFailsTheTask) {
+  agent_.autoAcknowledge = true;
+  start();
+  v1::TaskInfo task = commandTask("t1", "sleep 100");
+  task.mutable_max_completion_time()->set_nanoseconds(Duration(30s).count());
+  launch(task);
+  clock_.advance(30s);
+  EXPECT_EQ(runner_.signalsTo(100), std::vector<int>{SIGKILL});
+  runner_.exit(100, signalled(SIGKILL));
+  network_.settle();
+  EXPECT_EQ(agent_.lastUpdate().state(), v1::TASK_FAILED);
+  EXPECT_EQ(agent_.lastUpdate().reason(), v1::TaskStatus::REASON_MAX_COMPLETION_TIME_REACHED);
+}
+
+TEST_F(CommandExecutorTest, ShutdownKillsWithTheShutdownGracePeriod) {
+  agent_.autoAcknowledge = true;
+  start();
+  launch(commandTask("t1", "sleep 100"));
+  agent_.shutdown(peer_);
+  network_.settle();
+  EXPECT_EQ(runner_.signalsTo(100), std::vector<int>{SIGTERM});
+  clock_.advance(4s);  // 5 s shutdown grace less 1 s.
+  EXPECT_EQ(runner_.signalsTo(100), (std::vector<int>{SIGTERM, SIGKILL}));
+  runner_.exit(100, signalled(SIGKILL));
+  network_.settle();
+  EXPECT_EQ(agent_.lastUpdate().state(), v1::TASK_KILLED);
+  EXPECT_EQ(driver_->state(), ExecutorDriver::State::kStopped);
+}
+
+TEST_F(CommandExecutorTest, ShutdownWithoutATaskStopsAtOnce) {
+  start();
+  agent_.shutdown(peer_);
+  network_.settle();
+  EXPECT_EQ(driver_->state(), ExecutorDriver::State::kStopped);
+}
+
+TEST_F(CommandExecutorTest, WaitsForTheTerminalAcknowledgementOnlySoLong) {
+  start();  // The agent does not acknowledge anything.
+  launch(commandTask("t1", "true"));
+  runner_.exit(100, exited(0));
+  network_.settle();
+  EXPECT_EQ(agent_.lastUpdate().state(), v1::TASK_FINISHED);
+  clock_.advance(59s);
+  EXPECT_EQ(driver_->state(), ExecutorDriver::State::kSubscribed);
+  clock_.advance(1s);
+  EXPECT_EQ(driver_->state(), ExecutorDriver::State::kStopped);
+}
+
+TEST_F(CommandExecutorTest, AcknowledgementOfAnEarlierUpdateDoesNotStopTheExecutor) {
+  start();
+  launch(commandTask("t1", "sleep 1"));
+  auto updates = agent_.callsOfType(v1::executor::Call::UPDATE);
+  ASSERT_EQ(updates.size(), 2u);
+  agent_.acknowledge(peer_, "t1", updates[1].update().status().uuid());  // RUNNING.
+  network_.settle();
+  EXPECT_EQ(driver_->state(), ExecutorDriver::State::kSubscribed);
+}
+
+TEST(DescribeWaitStatusTest, ExitAndSignal) {
+  EXPECT_EQ(describeWaitStatus(exited(0)), "Command exited with status 0");
+  EXPECT_EQ(describeWaitStatus(exited(255)), "Command exited with status 255");
+  EXPECT_EQ(describeWaitStatus(signalled(SIGTERM)), "Command terminated with signal Terminated");
+}
+
+}  // namespace
+}  // namespace agora::sdk
