@@ -171,7 +171,7 @@ void AgentImpl::onRunTask(const PeerId& from, internal::Envelope& envelope) {
 
 FrameworkRecord& AgentImpl::ensureFramework(const v1::FrameworkInfo& info) {
   FrameworkRecord& framework = frameworks_[info.id().value()];
-  if (framework.info.SerializeAsString() != info.SerializeAsString()) {
+  if (framework.info.SerializePartialAsString() != info.SerializePartialAsString()) {
     framework.info = info;
     internal::FrameworkCheckpoint checkpoint;
     *checkpoint.mutable_framework_info() = info;

@@ -144,13 +144,6 @@ TEST_F(AgentTest, ReregistersAfterRestartWithItsTasksAndReconnectsExecutors) {
   EXPECT_EQ(executor.count("reconnect_executor"), 1u);
   ASSERT_EQ(containerizer_.recovered().size(), 1u);
   EXPECT_EQ(containerizer_.recovered()[0].containerId, containerId);
-  reregisterAgent();
-  internal::ReregisterAgent reregistration = master_.ofType("reregister_agent").back().reregister_agent();
-  ASSERT_EQ(reregistration.tasks_size(), 1);
-  EXPECT_EQ(reregistration.tasks(0).task_id().value(), "t1");
-  EXPECT_EQ(reregistration.tasks(0).state(), v1::TASK_RUNNING);
-  ASSERT_EQ(reregistration.frameworks_size(), 1);
-  EXPECT_EQ(reregistration.frameworks(0).id().value(), "fw-1");
 
   // ...and resubscribes with what the agent had not acknowledged.
   executor.clear();
@@ -164,6 +157,14 @@ TEST_F(AgentTest, ReregistersAfterRestartWithItsTasksAndReconnectsExecutors) {
   EXPECT_EQ(executor.count("executor_event.SUBSCRIBED"), 1u);
   EXPECT_EQ(executor.count("executor_event.ACKNOWLEDGED"), 1u);
   EXPECT_EQ(executor.count("executor_event.LAUNCH"), 0u);  // Not launched twice.
+
+  reregisterAgent();
+  internal::ReregisterAgent reregistration = master_.ofType("reregister_agent").back().reregister_agent();
+  ASSERT_EQ(reregistration.tasks_size(), 1);
+  EXPECT_EQ(reregistration.tasks(0).task_id().value(), "t1");
+  EXPECT_EQ(reregistration.tasks(0).state(), v1::TASK_FINISHED);
+  ASSERT_EQ(reregistration.frameworks_size(), 1);
+  EXPECT_EQ(reregistration.frameworks(0).id().value(), "fw-1");
   EXPECT_EQ(updatesAtMaster().back().status().state(), v1::TASK_FINISHED);
   // Past the reregistration timeout nothing happens to it.
   advance(std::chrono::seconds(5));
@@ -179,10 +180,13 @@ TEST_F(AgentTest, ExecutorsThatDoNotReregisterAreShutDown) {
   sendUpdate(executor, "t1", "t1", v1::TASK_RUNNING);
   acknowledge(updatesAtMaster().back());
 
+  options_.executorReregistrationTimeout = std::chrono::seconds(10);
   ASSERT_TRUE(restartAgent().ok());
   reregisterAgent();
   master_.clear();
-  advance(std::chrono::seconds(2));
+  advance(std::chrono::seconds(7));
+  EXPECT_TRUE(updatesAtMaster().empty());
+  advance(std::chrono::seconds(1));
   auto updates = updatesAtMaster();
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0].status().state(), v1::TASK_LOST);

@@ -29,9 +29,17 @@ TEST_F(StatusUpdateTest, ForwardsOnlyTheHeadAndTheAckOfTheHeadForwardsTheNext) {
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0].uuid(), starting);
   EXPECT_EQ(updates[0].status().state(), v1::TASK_STARTING);
-  EXPECT_EQ(updates[0].latest_state(), v1::TASK_FINISHED);
+  EXPECT_EQ(updates[0].latest_state(), v1::TASK_STARTING);  // All it knew then.
   EXPECT_EQ(updates[0].status().source(), v1::TaskStatus::SOURCE_EXECUTOR);
   EXPECT_EQ(updates[0].agent_id().value(), "agent-1");
+
+  // The retry of the head carries the newest state.
+  master_.clear();
+  advance(std::chrono::seconds(10));
+  updates = updatesAtMaster();
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].uuid(), starting);
+  EXPECT_EQ(updates[0].latest_state(), v1::TASK_FINISHED);
 
   master_.clear();
   acknowledge(updates[0]);
