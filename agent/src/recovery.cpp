@@ -212,6 +212,16 @@ Status AgentImpl::recoverRuns(const CheckpointSnapshot& snapshot) {
   }
 
   updates_->recover(snapshot.streams);
+  // A crash between recording an update and rewriting its task leaves the
+  // task behind its stream: the stream is the truth.
+  for (auto& [frameworkId, framework] : frameworks_) {
+    for (auto& [executorId, executor] : framework.executors) {
+      for (auto& [taskId, task] : executor.tasks) {
+        std::vector<internal::StatusUpdate> pending = updates_->pending({frameworkId, taskId});
+        if (!pending.empty()) task.task.set_state(pending.back().status().state());
+      }
+    }
+  }
 
   bool rebooted = snapshot.agent && snapshot.agent->boot_id() != bootId_;
   std::set<std::string> alive;
