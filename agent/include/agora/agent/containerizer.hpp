@@ -1,0 +1,123 @@
+#pragma once
+
+// The agent's container seam: everything the agent asks of the machine about
+// an executor's container. The posix implementation (makePosixContainerizer
+// in posix_containerizer.hpp) forks the executor into its sandbox; the
+// cgroups containerizer (issue 7) puts real isolation behind the same verbs;
+// tests use agora::testing::FakeContainerizer.
+//
+// Threading and callbacks: every verb is called on the agent's loop. Results
+// that take time (launch, termination) come back through callbacks that run
+// on that same loop, never inside the verb that caused them (an
+// implementation that finishes at once posts the callback). The agent keeps
+// its state consistent before each call, so an early callback is harmless,
+// but implementations should not rely on that.
+//
+// Identity: a container is named by its ContainerID value (a UUID the agent
+// chooses, unique per executor run). The agent checkpoints the ID before
+// launch, so after an agent restart it can ask about the same container.
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agora/common/clock.hpp"
+#include "agora/common/resources.hpp"
+#include "agora/common/result.hpp"
+#include "agora/common/status.hpp"
+#include "agora/v1/agora.pb.h"
+
+namespace agora::agent {
+
+// What to start for one executor run.
+struct ContainerConfig {
+  std::string containerId;
+  v1::FrameworkID frameworkId;
+  // The executor as the agent runs it: for command tasks the synthesized
+  // command executor (executor_id = task id, command = agora-executor).
+  v1::ExecutorInfo executorInfo;
+  // What the container may use: the executor's resources plus its tasks'.
+  // Isolating containerizers set limits from these.
+  Resources resources;
+  // The run's sandbox; exists when launch is called. stdout and stderr go
+  // to files of those names inside it.
+  std::string sandbox;
+  // Run as this user (switching needs root); unset: the agent's user.
+  std::optional<std::string> user;
+  // argv[0] is an absolute path; no PATH search, no shell unless argv says
+  // so ({"/bin/sh", "-c", "..."}).
+  std::vector<std::string> argv;
+  // The executor's whole environment (AGORA_* variables, the command's
+  // Environment); nothing else is inherited.
+  std::map<std::string, std::string> env;
+};
+
+// How a container ended, as reported by wait().
+struct ContainerTermination {
+  // The raw wait status of the executor process, when it was reaped by us
+  // (unknown for a process adopted after an agent restart).
+  std::optional<int> waitStatus;
+  // Human readable: "exited with status 3", "killed by signal 9 (Killed)",
+  // "Memory limit exceeded: ...".
+  std::string message;
+  // Set when the container was ended by a limitation (e.g. memory): the
+  // state and reason its non-terminal tasks get, and the resources whose
+  // limit was exceeded.
+  std::optional<v1::TaskState> state;
+  std::optional<v1::TaskStatus::Reason> reason;
+  std::optional<Resources> limitation;
+};
+
+// A container the agent checkpointed, offered to recover().
+struct RecoveredContainer {
+  std::string containerId;
+  v1::FrameworkID frameworkId;
+  v1::ExecutorInfo executorInfo;
+  std::optional<pid_t> pid;  // The forked executor, when it was known.
+  std::string sandbox;
+};
+
+class Containerizer {
+ public:
+  using LaunchCallback = std::function<void(Result<pid_t>)>;
+  using TerminationCallback = std::function<void(const ContainerTermination&)>;
+
+  virtual ~Containerizer() = default;
+
+  // Starts the executor of `config` in a new container. `done` gets the
+  // executor's pid once it runs, or an error naming what failed (the
+  // container is then already cleaned up; wait() callbacks do not fire).
+  // Precondition: `config.containerId` is not in use.
+  virtual void launch(const ContainerConfig& config, LaunchCallback done) = 0;
+
+  // Calls `done` once when the container (launched or recovered) ends,
+  // whether by itself or by destroy(). Several waiters are allowed. For an
+  // unknown container `done` runs at once (posted) with a message saying so.
+  virtual void wait(const std::string& containerId, TerminationCallback done) = 0;
+
+  // Ends the container: SIGTERM to every process in it, SIGKILL after
+  // `gracePeriod` (zero: at once), then removes what the container held
+  // (cgroups). Termination is reported through wait(). Idempotent; unknown
+  // containers are ignored.
+  virtual void destroy(const std::string& containerId, Duration gracePeriod) = 0;
+
+  // After an agent restart: adopts the checkpointed containers that still
+  // run and returns their IDs; the others are forgotten. Containers the
+  // implementation finds that are not listed (orphans) are destroyed.
+  // Called once, before any launch.
+  virtual Result<std::set<std::string>> recover(const std::vector<RecoveredContainer>& containers) = 0;
+
+  // A usage snapshot of a live container (/monitor/statistics).
+  virtual Result<v1::ResourceStatistics> usage(const std::string& containerId) = 0;
+
+  // What isolates containers, as /state and /flags show it: "posix",
+  // "cgroups/cpu,cgroups/mem,...".
+  virtual std::string isolation() const = 0;
+};
+
+}  // namespace agora::agent

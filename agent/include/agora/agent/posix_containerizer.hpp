@@ -1,0 +1,34 @@
+#pragma once
+
+// The posix containerizer: no isolation. Each executor is forked into its
+// sandbox (stdout and stderr files there) as the leader of its own session
+// and process group, through the containerizer library's posix launcher;
+// destroy() signals the whole process tree (SIGTERM, then SIGKILL after the
+// grace period). Used with --isolation=posix and when cgroups are not
+// available.
+//
+// Terminations are found by polling every `pollInterval` on the clock:
+// children of this agent are reaped (with their exit status); executors
+// adopted after an agent restart are no longer our children, so only their
+// disappearance is seen. The user switch happens only when the agent runs
+// as root.
+//
+// `runBlocking` runs blocking work (the fork/exec of a launch) and must
+// eventually run `done` on the agent's loop; the default runs both inline.
+
+#include <functional>
+#include <memory>
+
+#include "agora/agent/containerizer.hpp"
+#include "agora/common/clock.hpp"
+
+namespace agora::agent {
+
+struct PosixContainerizerOptions {
+  Duration pollInterval = std::chrono::milliseconds(100);
+  std::function<void(std::function<void()> work, std::function<void()> done)> runBlocking;
+};
+
+std::unique_ptr<Containerizer> makePosixContainerizer(Clock& clock, PosixContainerizerOptions options = {});
+
+}  // namespace agora::agent

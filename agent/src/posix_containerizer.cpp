@@ -1,0 +1,218 @@
+#include "agora/agent/posix_containerizer.hpp"
+
+#include <pwd.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "agora/common/logging.hpp"
+#include "agora/containerizer/launcher.hpp"
+
+namespace agora::agent {
+namespace {
+
+namespace cz = agora::containerizer;
+
+class PosixContainerizer final : public Containerizer {
+ public:
+  PosixContainerizer(Clock& clock, PosixContainerizerOptions options)
+      : clock_(clock), options_(std::move(options)), launcher_(cz::makePosixLauncher()), log_(logger("containerizer")) {}
+
+  ~PosixContainerizer() override {
+    if (pollTimer_) clock_.cancel(*pollTimer_);
+    for (auto& [id, container] : containers_) {
+      if (container.killTimer) clock_.cancel(*container.killTimer);
+    }
+  }
+
+  void launch(const ContainerConfig& config, LaunchCallback done) override {
+    cz::LaunchSpec spec;
+    spec.argv = config.argv;
+    for (const auto& [name, value] : config.env) spec.env.push_back(name + "=" + value);
+    spec.sandbox = config.sandbox;
+    if (config.user && geteuid() == 0) spec.user = config.user;
+    auto result = std::make_shared<Result<pid_t>>(Status::Unavailable("not launched"));
+    std::string containerId = config.containerId;
+    auto work = [this, containerId, spec, result] {
+      if (spec.user) {
+        // The task's user owns its sandbox (Mesos does the same).
+        struct passwd* entry = getpwnam(spec.user->c_str());
+        if (entry == nullptr) {
+          *result = Status::NotFound("Unknown user '" + *spec.user + "'");
+          return;
+        }
+        if (::chown(spec.sandbox.c_str(), entry->pw_uid, entry->pw_gid) != 0) {
+          *result = Status::IoError(fmt::format("Failed to chown sandbox '{}' to '{}': {}", spec.sandbox,
+                                                *spec.user, std::strerror(errno)));
+          return;
+        }
+      }
+      *result = launcher_->launch(containerId, spec);
+    };
+    auto finish = [this, containerId, result, done] {
+      if (result->ok()) {
+        Container& container = containers_[containerId];
+        container.pid = **result;
+        container.child = true;
+        schedulePoll();
+      }
+      done(*result);
+    };
+    if (options_.runBlocking) {
+      options_.runBlocking(work, finish);
+    } else {
+      work();
+      clock_.schedule(Duration::zero(), finish);
+    }
+  }
+
+  void wait(const std::string& containerId, TerminationCallback done) override {
+    auto it = containers_.find(containerId);
+    if (it == containers_.end()) {
+      clock_.schedule(Duration::zero(), [done, containerId] {
+        ContainerTermination termination;
+        termination.message = "Unknown container " + containerId;
+        done(termination);
+      });
+      return;
+    }
+    it->second.waiters.push_back(std::move(done));
+  }
+
+  void destroy(const std::string& containerId, Duration gracePeriod) override {
+    auto it = containers_.find(containerId);
+    if (it == containers_.end() || it->second.destroying) return;
+    Container& container = it->second;
+    container.destroying = true;
+    if (gracePeriod <= Duration::zero()) {
+      signal(container.pid, SIGKILL);
+    } else {
+      signal(container.pid, SIGTERM);
+      container.killTimer = clock_.schedule(gracePeriod, [this, containerId] {
+        auto found = containers_.find(containerId);
+        if (found == containers_.end()) return;
+        found->second.killTimer.reset();
+        signal(found->second.pid, SIGKILL);
+      });
+    }
+    schedulePoll();
+  }
+
+  Result<std::set<std::string>> recover(const std::vector<RecoveredContainer>& containers) override {
+    std::set<std::string> alive;
+    for (const RecoveredContainer& recovered : containers) {
+      if (!recovered.pid || *recovered.pid <= 0) continue;
+      if (::kill(*recovered.pid, 0) != 0 && errno == ESRCH) continue;
+      Container& container = containers_[recovered.containerId];
+      container.pid = *recovered.pid;
+      container.child = false;
+      alive.insert(recovered.containerId);
+    }
+    if (!alive.empty()) schedulePoll();
+    return alive;
+  }
+
+  Result<v1::ResourceStatistics> usage(const std::string& containerId) override {
+    auto it = containers_.find(containerId);
+    if (it == containers_.end()) return Status::NotFound("Unknown container " + containerId);
+    v1::ResourceStatistics statistics;
+    statistics.set_timestamp(std::chrono::duration<double>(clock_.wallNow().time_since_epoch()).count());
+    // The executor process alone: posix has no container-wide accounting.
+    std::ifstream stat(fmt::format("/proc/{}/stat", it->second.pid));
+    std::string line;
+    if (std::getline(stat, line)) {
+      size_t close = line.rfind(')');
+      std::istringstream fields(close == std::string::npos ? "" : line.substr(close + 2));
+      std::vector<std::string> values;
+      for (std::string field; fields >> field;) values.push_back(field);
+      // Fields after the command: state is index 0, utime 11, stime 12, rss 21.
+      if (values.size() > 21) {
+        double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+        statistics.set_cpus_user_time_secs(std::stod(values[11]) / ticks);
+        statistics.set_cpus_system_time_secs(std::stod(values[12]) / ticks);
+        statistics.set_mem_rss_bytes(std::stoull(values[21]) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)));
+      }
+    }
+    return statistics;
+  }
+
+  std::string isolation() const override { return "posix"; }
+
+ private:
+  struct Container {
+    pid_t pid = 0;
+    bool child = false;  // Forked by this agent process (so we reap it).
+    bool destroying = false;
+    std::optional<TimerId> killTimer;
+    std::vector<TerminationCallback> waiters;
+  };
+
+  void signal(pid_t pid, int sig) {
+    auto signalled = cz::killTree(pid, sig);
+    if (!signalled.ok() && signalled.error().code() != Status::Code::kNotFound) {
+      log_->warn("Failed to signal process {}: {}", pid, signalled.error().message());
+    }
+  }
+
+  void schedulePoll() {
+    if (pollTimer_) return;
+    pollTimer_ = clock_.schedule(options_.pollInterval, [this] {
+      pollTimer_.reset();
+      poll();
+    });
+  }
+
+  void poll() {
+    std::vector<std::pair<std::string, ContainerTermination>> ended;
+    for (auto& [id, container] : containers_) {
+      if (container.child) {
+        auto reaped = cz::tryReap(container.pid);
+        if (!reaped.ok()) {
+          ended.push_back({id, {std::nullopt, "Lost the executor process: " + reaped.error().message(), {}, {}, {}}});
+        } else if (reaped->has_value()) {
+          const cz::ExitStatus& exit = **reaped;
+          ContainerTermination termination;
+          int status = exit.exitCode ? (*exit.exitCode << 8) : (exit.signal.value_or(0) & 0x7f);
+          termination.waitStatus = status;
+          termination.message = exit.toString();
+          ended.push_back({id, termination});
+        }
+      } else if (::kill(container.pid, 0) != 0 && errno == ESRCH) {
+        ended.push_back({id, {std::nullopt, "The executor process is gone", {}, {}, {}}});
+      }
+    }
+    for (auto& [id, termination] : ended) {
+      auto it = containers_.find(id);
+      if (it->second.killTimer) clock_.cancel(*it->second.killTimer);
+      // Whatever the executor left behind in its process group goes too.
+      if (it->second.child) ::kill(-it->second.pid, SIGKILL);
+      std::vector<TerminationCallback> waiters = std::move(it->second.waiters);
+      containers_.erase(it);
+      for (TerminationCallback& waiter : waiters) waiter(termination);
+    }
+    if (!containers_.empty()) schedulePoll();
+  }
+
+  Clock& clock_;
+  PosixContainerizerOptions options_;
+  std::unique_ptr<cz::Launcher> launcher_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::map<std::string, Container> containers_;
+  std::optional<TimerId> pollTimer_;
+};
+
+}  // namespace
+
+std::unique_ptr<Containerizer> makePosixContainerizer(Clock& clock, PosixContainerizerOptions options) {
+  return std::make_unique<PosixContainerizer>(clock, std::move(options));
+}
+
+}  // namespace agora::agent
