@@ -1,0 +1,69 @@
+#pragma once
+
+// Dense resource quantities for the allocator's hot path.
+//
+// `ResourceNames` interns resource names ("cpus", "mem", ...) into small
+// consecutive ids; `QuantityVector` holds one fixed-point amount (thousandths,
+// as `Scalar`) per id. Adding two vectors is a loop over a handful of int64s
+// instead of a merge of sorted string maps, which is what lets a cycle over
+// 10,000 agents stay in the low milliseconds. Conversion to and from
+// `ResourceQuantities` happens only at the allocator's boundary.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "agora/common/quantities.hpp"
+
+namespace agora::allocator {
+
+class ResourceNames {
+ public:
+  // Id of `name`, assigning the next one on first sight. Ids never change.
+  uint32_t intern(std::string_view name);
+  std::optional<uint32_t> find(std::string_view name) const;
+  const std::string& name(uint32_t id) const { return names_[id]; }
+  size_t size() const { return names_.size(); }
+
+ private:
+  std::vector<std::string> names_;  // Indexed by id.
+  std::unordered_map<std::string, uint32_t> ids_;
+};
+
+// Amounts indexed by ResourceNames id; ids past the end count as zero, so
+// vectors built before a new name appeared stay valid.
+class QuantityVector {
+ public:
+  QuantityVector() = default;
+
+  static QuantityVector from(const ResourceQuantities& quantities, ResourceNames& names);
+  ResourceQuantities toQuantities(const ResourceNames& names) const;
+
+  int64_t operator[](size_t id) const { return id < v_.size() ? v_[id] : 0; }
+  void set(size_t id, int64_t millis);
+  size_t size() const { return v_.size(); }
+  const std::vector<int64_t>& raw() const { return v_; }
+
+  bool isZero() const;
+  void clear() { v_.clear(); }
+
+  void add(const QuantityVector& other);
+  // Exact subtraction: a negative result is a bookkeeping bug and aborts.
+  void subtract(const QuantityVector& other);
+  // Each amount floored at zero.
+  void subtractSaturating(const QuantityVector& other);
+  // Every amount here >= the one in `other`.
+  bool contains(const QuantityVector& other) const;
+  // Some id is positive in both.
+  bool intersects(const QuantityVector& other) const;
+
+  bool operator==(const QuantityVector& other) const;
+
+ private:
+  std::vector<int64_t> v_;
+};
+
+}  // namespace agora::allocator

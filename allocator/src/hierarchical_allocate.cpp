@@ -1,0 +1,287 @@
+// HierarchicalDRF: the allocation cycle.
+//
+// For each agent to visit: walk roles in role-sorter order and, inside each,
+// frameworks in framework-sorter order; the first framework that can take
+// something gets everything it can take (coarse-grained, as Mesos), and the
+// walk goes on while the agent has anything left. Stage 1 (only while some
+// guarantee is unsatisfied) visits only roles short of their guarantee;
+// stage 2 visits everyone.
+
+#include <algorithm>
+
+#include "agora/common/check.hpp"
+#include "hierarchical.hpp"
+
+namespace agora::allocator {
+
+struct HierarchicalAllocator::Cycle {
+  TimePoint now;
+  bool frameworkScoped = false;
+  std::vector<Offer> offers;
+};
+
+// What one framework-role could be offered on one agent. Points at the
+// agent's own caches when the whole available set qualifies (the common
+// case), at `storage` and the `*Store` vectors otherwise.
+struct HierarchicalAllocator::Candidate {
+  const Resources* resources = nullptr;
+  const QuantityVector* scalars = nullptr;
+  const QuantityVector* unreserved = nullptr;
+  const QuantityVector* counts = nullptr;
+  bool whole = false;  // Exactly the agent's available resources.
+
+  Resources storage;
+  QuantityVector scalarsStore;
+  QuantityVector unreservedStore;
+  QuantityVector countsStore;
+};
+
+std::vector<Offer> HierarchicalAllocator::allocate(TimePoint now, const Scope& scope) {
+  ++cycleCount_;
+  if (scope.isBatch) ++batchCount_;
+  expireFilters(now);
+
+  Cycle cycle;
+  cycle.now = now;
+  for (const std::string& id : scope.frameworkIds) {
+    if (uint32_t fw = frameworkIndex(id); fw != kNone) frameworks_[fw]->scopeStamp = cycleCount_;
+    cycle.frameworkScoped = true;
+  }
+  if (cycle.frameworkScoped && std::none_of(scope.frameworkIds.begin(), scope.frameworkIds.end(),
+                                            [&](const auto& id) { return frameworkIndex(id) != kNone; })) {
+    return {};
+  }
+
+  // Which agents: the scope's, or every unsettled one.
+  std::vector<uint32_t> visit;
+  bool allAgents = scope.agentIds.empty();
+  if (!allAgents) {
+    for (const std::string& id : scope.agentIds) {
+      if (uint32_t a = agentIndex(id); a != kNone) visit.push_back(a);
+    }
+  } else if (allDirty_) {
+    for (uint32_t a = 0; a < agents_.size(); ++a) {
+      if (agents_[a]) visit.push_back(a);
+    }
+  } else {
+    visit = dirtyAgents_;
+  }
+  std::sort(visit.begin(), visit.end());
+  visit.erase(std::unique(visit.begin(), visit.end()), visit.end());
+  std::erase_if(visit, [&](uint32_t a) {
+    const AgentState& agent = *agents_[a];
+    return !agent.active || agent.settledEpoch == epoch_ || agent.available.empty();
+  });
+
+  if (unsatisfiedRoles_ > 0) {
+    for (uint32_t a : visit) allocateAgent(a, /*stageOne=*/true, cycle);
+  }
+  for (uint32_t a : visit) allocateAgent(a, /*stageOne=*/false, cycle);
+
+  // A full-scope pass leaves nothing offerable on the agents it visited.
+  if (!cycle.frameworkScoped) {
+    for (uint32_t a : visit) agents_[a]->settledEpoch = epoch_;
+    if (allAgents) {
+      for (uint32_t a : dirtyAgents_) {
+        if (agents_[a]) agents_[a]->inDirtyList = false;
+      }
+      dirtyAgents_.clear();
+      allDirty_ = false;
+    }
+  }
+  return std::move(cycle.offers);
+}
+
+void HierarchicalAllocator::allocateAgent(uint32_t agentIdx, bool stageOne, Cycle& cycle) {
+  AgentState& agent = *agents_[agentIdx];
+  if (agent.available.empty()) return;
+  roleSorter_->walk([&](ClientId roleClient) {
+    uint32_t roleIdx = roleByClient_[roleClient];
+    RoleState& role = roles_[roleIdx];
+    if (stageOne && !role.unsatisfied) return true;
+    syncFrameworkSorterTotal(role);
+    role.frameworks->walk([&](ClientId fwClient) {
+      uint32_t fwRole = role.fwRoleByClient[fwClient];
+      if (cycle.frameworkScoped && frameworks_[fwRoles_[fwRole]->framework]->scopeStamp != cycleCount_) {
+        return true;
+      }
+      tryOffer(agentIdx, roleIdx, fwRole, cycle);
+      return !agent.available.empty();
+    });
+    return !agent.available.empty();
+  });
+}
+
+void HierarchicalAllocator::ownStorage(Candidate& c) {
+  c.scalarsStore = QuantityVector::from(c.storage.scalarQuantities(), *names_);
+  c.unreservedStore = unreservedScalars(c.storage);
+  c.countsStore = QuantityVector::from(c.storage.quantities(), *names_);
+  c.resources = &c.storage;
+  c.scalars = &c.scalarsStore;
+  c.unreserved = &c.unreservedStore;
+  c.counts = &c.countsStore;
+  c.whole = false;
+}
+
+bool HierarchicalAllocator::buildCandidate(AgentState& agent, RoleState& role, FrameworkRole& fr, Candidate& c) {
+  if (agent.availPlain) {
+    c.resources = &agent.available;
+    c.scalars = &agent.availScalars;
+    c.unreserved = &agent.availUnreserved;
+    c.counts = &agent.availCounts;
+    c.whole = true;
+    return !agent.available.empty();
+  }
+  const FrameworkCapabilities& caps = frameworks_[fr.framework]->info.capabilities;
+  c.storage = agent.available.allocatableTo(role.path).filter([&](const Resource& r) {
+    return (caps.revocableResources || !r.revocable) && (caps.reservationRefinement || r.reservations.size() <= 1);
+  });
+  if (c.storage.empty()) return false;
+  ownStorage(c);
+  return true;
+}
+
+bool HierarchicalAllocator::chopForQuota(uint32_t roleIdx, Candidate& c) {
+  // Per name, how much unreserved (non-revocable) the role may still take.
+  std::vector<std::pair<uint32_t, int64_t>> caps;
+  auto cap = [&](uint32_t name, int64_t amount) {
+    amount = std::max<int64_t>(0, amount);
+    for (auto& [id, value] : caps) {
+      if (id == name) {
+        value = std::min(value, amount);
+        return;
+      }
+    }
+    caps.emplace_back(name, amount);
+  };
+  // Limits of the role and every ancestor.
+  for (uint32_t r = roleIdx; r != kNone; r = roles_[r].parent) {
+    for (const auto& [name, limit] : roles_[r].limits) cap(name, limit - roles_[r].consumed[name]);
+  }
+  // Headroom: what unsatisfied guarantees still need stays unallocated,
+  // except what goes towards this role's (or an ancestor's) own deficit.
+  const auto& required = required_.raw();
+  for (size_t name = 0; name < required.size(); ++name) {
+    if (required[name] <= 0) continue;
+    int64_t own = 0;
+    for (uint32_t r = roleIdx; r != kNone; r = roles_[r].parent) {
+      own = std::max(own, deficit(roles_[r], static_cast<uint32_t>(name)));
+    }
+    cap(static_cast<uint32_t>(name), clusterAvailUnreserved_[name] - required[name] + own);
+  }
+
+  bool chop = std::any_of(caps.begin(), caps.end(),
+                          [&](const auto& entry) { return (*c.unreserved)[entry.first] > entry.second; });
+  if (!chop) return true;
+
+  Resources chopped;
+  for (const Resource& r : *c.resources) {
+    if (r.isReserved() || r.revocable || r.type() != Resource::Type::kScalar) {
+      chopped.add(r);
+      continue;
+    }
+    auto id = names_->find(r.name);
+    auto it = std::find_if(caps.begin(), caps.end(), [&](const auto& entry) { return id && entry.first == *id; });
+    if (it == caps.end()) {
+      chopped.add(r);
+      continue;
+    }
+    int64_t take = std::min(std::get<Scalar>(r.value).millis(), it->second);
+    it->second -= take;
+    if (take > 0) {
+      Resource part = r;
+      part.value = Scalar::fromMillis(take);
+      chopped.add(part);
+    }
+  }
+  c.storage = std::move(chopped);
+  ownStorage(c);
+  return !c.storage.empty();
+}
+
+bool HierarchicalAllocator::isAllocatable(const FrameworkRole& fr, const QuantityVector& counts) const {
+  const auto& sets = fr.minAllocatable ? *fr.minAllocatable : defaultMinAllocatable_;
+  if (sets.empty()) return !counts.isZero();
+  return std::any_of(sets.begin(), sets.end(), [&](const QuantityVector& min) { return counts.contains(min); });
+}
+
+bool HierarchicalAllocator::isFiltered(const FrameworkRole& fr, uint32_t agent, const Resources& candidate,
+                                       TimePoint now) const {
+  auto it = fr.filters.find(agent);
+  if (it == fr.filters.end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(), [&](const Filter& f) {
+    return filterActive(f, now) && f.refused.contains(candidate);
+  });
+}
+
+bool HierarchicalAllocator::tryOffer(uint32_t agentIdx, uint32_t roleIdx, uint32_t fwRole, Cycle& cycle) {
+  AgentState& agent = *agents_[agentIdx];
+  RoleState& role = roles_[roleIdx];
+  FrameworkRole& fr = *fwRoles_[fwRole];
+
+  Candidate c;
+  if (!buildCandidate(agent, role, fr, c)) return false;
+  if (quotaRoles_ > 0 && (role.limitedHere || unsatisfiedRoles_ > 0) && !chopForQuota(roleIdx, c)) return false;
+  if (!isAllocatable(fr, *c.counts)) return false;
+  if (!fr.filters.empty() && isFiltered(fr, agentIdx, *c.resources, cycle.now)) return false;
+
+  QuantityVector scalars = *c.scalars;
+  QuantityVector unreserved = *c.unreserved;
+  Resources offered;
+  if (c.whole) {
+    // Everything available moves into the offer; the caches empty out.
+    offered = std::move(agent.available);
+    agent.available = Resources();
+    refreshAvailable(agent);
+  } else {
+    agent.available -= *c.resources;
+    offered = std::move(c.storage);
+    refreshAvailable(agent);
+  }
+
+  // One offer per agent × framework-role per call: stage 2 adds to stage 1's.
+  if (agent.cycleStamp != cycleCount_) {
+    agent.cycleStamp = cycleCount_;
+    agent.cycleOffers.clear();
+  }
+  auto prior = std::find_if(agent.cycleOffers.begin(), agent.cycleOffers.end(),
+                            [&](const auto& entry) { return entry.first == fwRole; });
+  if (prior != agent.cycleOffers.end()) {
+    cycle.offers[prior->second].resources += offered.allocate(role.path);
+  } else {
+    agent.cycleOffers.emplace_back(fwRole, cycle.offers.size());
+    cycle.offers.push_back(Offer{frameworks_[fr.framework]->id, role.path, agent.id, offered.allocate(role.path)});
+  }
+  recordAllocation(agentIdx, fwRole, std::move(offered), scalars, unreserved);
+  return true;
+}
+
+void HierarchicalAllocator::expireFilters(TimePoint now) {
+  std::vector<Expiry> pending;  // Time is up but the first batch has not run yet.
+  auto later = std::greater<Expiry>();
+  while (!expiries_.empty() && expiries_.front().at <= now) {
+    std::pop_heap(expiries_.begin(), expiries_.end(), later);
+    Expiry e = expiries_.back();
+    expiries_.pop_back();
+    if (e.fwRole >= fwRoles_.size() || !fwRoles_[e.fwRole]) continue;
+    FrameworkRole& fr = *fwRoles_[e.fwRole];
+    auto it = fr.filters.find(e.agent);
+    if (it == fr.filters.end()) continue;
+    auto& filters = it->second;
+    auto f = std::find_if(filters.begin(), filters.end(), [&](const Filter& x) { return x.id == e.filterId; });
+    if (f == filters.end()) continue;
+    if (filterActive(*f, now)) {
+      pending.push_back(e);
+      continue;
+    }
+    filters.erase(f);
+    if (filters.empty()) fr.filters.erase(it);
+    if (agents_[e.agent]) markDirty(e.agent);
+  }
+  for (const Expiry& e : pending) {
+    expiries_.push_back(e);
+    std::push_heap(expiries_.begin(), expiries_.end(), later);
+  }
+}
+
+}  // namespace agora::allocator

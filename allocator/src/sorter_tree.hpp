@@ -1,0 +1,131 @@
+#pragma once
+
+// The client tree every sorter policy shares: nodes, virtual leaves, active
+// counts, allocation sums and counts, weights. A policy decides the order of
+// each node's children (the hooks below) and how to walk them.
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "agora/allocator/sorter.hpp"
+
+namespace agora::allocator {
+
+struct SorterNode;
+
+// DRF's key over cached fields: (weighted share, allocation count, name).
+// A node's cached fields change only while it is out of its parent's
+// `ordered` set (between keyChanging and keyChanged).
+struct ShareOrder {
+  bool operator()(const SorterNode* a, const SorterNode* b) const;
+};
+
+struct SorterNode {
+  enum class Kind { kInternal, kLeaf, kVirtualLeaf };
+
+  Kind kind = Kind::kLeaf;
+  std::string name;  // Last path component; "." for a virtual leaf.
+  std::string path;  // Full path; a virtual leaf has its parent's path.
+  SorterNode* parent = nullptr;
+  // Internal nodes only, in arrival order; every child's indexInParent is
+  // its position here.
+  std::vector<SorterNode*> children;
+  uint32_t indexInParent = 0;
+  // The children by ShareOrder, kept by policies that want them sorted.
+  std::set<SorterNode*, ShareOrder> ordered;
+  SorterNode* virtualLeaf = nullptr;  // Internal nodes that are also a client.
+
+  ClientId client = 0;        // Leaves only.
+  bool active = false;        // Leaves only.
+  uint32_t activeLeaves = 0;  // Active leaves in this subtree (self included).
+
+  QuantityVector allocation;  // Sum over the subtree.
+  uint64_t count = 0;         // Allocation count, sum over the subtree.
+  double weight = 1.0;
+  double share = 0.0;         // Cached by the policy; DRF's sort key.
+  uint64_t walkStamp = 0;     // Last walk that visited this node.
+
+  bool isLeaf() const { return kind != Kind::kInternal; }
+};
+
+inline bool ShareOrder::operator()(const SorterNode* a, const SorterNode* b) const {
+  if (a->share != b->share) return a->share < b->share;
+  if (a->count != b->count) return a->count < b->count;
+  return a->name < b->name;
+}
+
+class SorterTree : public Sorter {
+ public:
+  explicit SorterTree(std::shared_ptr<ResourceNames> names);
+  ~SorterTree() override;
+
+  ClientId add(std::string_view path) override;
+  void remove(std::string_view path) override;
+  bool contains(std::string_view path) const override;
+  std::optional<ClientId> find(std::string_view path) const override;
+  const std::string& path(ClientId client) const override;
+  size_t count() const override { return clientCount_; }
+
+  void activate(std::string_view path) override;
+  void deactivate(std::string_view path) override;
+  bool isActive(std::string_view path) const override;
+  void updateWeight(std::string_view path, double weight) override;
+
+  void addTotal(const QuantityVector& quantities) override;
+  void removeTotal(const QuantityVector& quantities) override;
+  const QuantityVector& total() const override { return total_; }
+
+  void allocated(ClientId client, const QuantityVector& quantities) override;
+  void unallocated(ClientId client, const QuantityVector& quantities) override;
+  const QuantityVector& allocation(ClientId client) const override;
+  uint64_t allocationCount(ClientId client) const override;
+  double share(ClientId client) const override;
+
+  using Sorter::addTotal;
+  using Sorter::allocated;
+  using Sorter::allocation;
+  using Sorter::allocationCount;
+  using Sorter::removeTotal;
+  using Sorter::unallocated;
+
+ protected:
+  // Policy hooks. `child` is already linked to `parent` (last position) when
+  // childAdded runs, and still linked when childRemoving runs.
+  virtual void childAdded(SorterNode* parent, SorterNode* child) = 0;
+  virtual void childRemoving(SorterNode* parent, SorterNode* child) = 0;
+  // `node`'s allocation, count or weight is about to change / has changed
+  // (every node from the leaf up to the root's children, for an allocation).
+  virtual void keyChanging(SorterNode* node) = 0;
+  virtual void keyChanged(SorterNode* node) = 0;
+  virtual void totalChanged() = 0;
+
+  double computeShare(const SorterNode* node) const;
+  SorterNode* root() { return root_.get(); }
+  SorterNode* clientNode(ClientId client) const;
+  void eraseChild(SorterNode* parent, uint32_t index);
+  void insertChild(SorterNode* parent, SorterNode* child, uint32_t index);
+
+ private:
+  SorterNode* internalNode(std::string_view path, SorterNode* parent, std::string_view name);
+  SorterNode* checked(std::string_view path) const;
+  void setActive(SorterNode* leaf, bool active);
+  void unlink(SorterNode* node);
+  double weightOf(std::string_view path) const;
+
+  std::unique_ptr<SorterNode> root_;
+  // Every node by path: internal nodes and plain leaves. A virtual leaf is
+  // reached through its parent, whose path it shares.
+  std::unordered_map<std::string, SorterNode*> byPath_;
+  std::vector<SorterNode*> clients_;  // By ClientId; null when free.
+  std::vector<ClientId> freeIds_;
+  size_t clientCount_ = 0;
+  std::unordered_map<std::string, double> weights_;
+  QuantityVector total_;
+};
+
+}  // namespace agora::allocator

@@ -1,0 +1,276 @@
+// One typed suite over every sorter policy (Mesos's CommonSorterTest), then
+// the DRF-specific scenarios of reference/mesos.md §5.6 item 10.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "agora/allocator/sorter.hpp"
+
+namespace agora::allocator {
+namespace {
+
+template <SorterKind K>
+struct Kind {
+  static constexpr SorterKind value = K;
+};
+
+template <typename T>
+class CommonSorterTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Sorter> sorter = makeSorter(T::value, nullptr, 42);
+
+  void addActive(std::initializer_list<const char*> paths) {
+    for (const char* p : paths) {
+      sorter->add(p);
+      sorter->activate(p);
+    }
+  }
+  std::set<std::string> sortedSet() {
+    auto v = sorter->sort();
+    return {v.begin(), v.end()};
+  }
+};
+
+using Policies = ::testing::Types<Kind<SorterKind::kDrf>, Kind<SorterKind::kRandom>>;
+TYPED_TEST_SUITE(CommonSorterTest, Policies);
+
+TYPED_TEST(CommonSorterTest, AddRemoveContains) {
+  Sorter& s = *this->sorter;
+  EXPECT_EQ(s.count(), 0u);
+  s.add("a");
+  s.add("b/c");
+  EXPECT_TRUE(s.contains("a"));
+  EXPECT_TRUE(s.contains("b/c"));
+  EXPECT_FALSE(s.contains("b"));  // An internal node is not a client.
+  EXPECT_EQ(s.count(), 2u);
+  s.remove("b/c");
+  EXPECT_FALSE(s.contains("b/c"));
+  EXPECT_EQ(s.count(), 1u);
+  s.add("b");  // The internal node "b" went away with its last child.
+  EXPECT_TRUE(s.contains("b"));
+}
+
+TYPED_TEST(CommonSorterTest, OnlyActiveClientsAreSorted) {
+  Sorter& s = *this->sorter;
+  s.add("a");
+  s.add("b");
+  EXPECT_TRUE(s.sort().empty());
+  s.activate("a");
+  EXPECT_EQ(s.sort(), std::vector<std::string>{"a"});
+  s.activate("b");
+  s.deactivate("a");
+  EXPECT_EQ(s.sort(), std::vector<std::string>{"b"});
+  s.deactivate("a");  // Idempotent.
+  EXPECT_FALSE(s.isActive("a"));
+  EXPECT_TRUE(s.isActive("b"));
+}
+
+TYPED_TEST(CommonSorterTest, AllocationBookkeeping) {
+  Sorter& s = *this->sorter;
+  s.addTotal(*ResourceQuantities::parse("cpus:10;mem:100"));
+  this->addActive({"a", "b/c"});
+  s.allocated("a", *ResourceQuantities::parse("cpus:2;mem:10"));
+  s.allocated("a", *ResourceQuantities::parse("cpus:1"));
+  EXPECT_EQ(s.allocation("a"), *ResourceQuantities::parse("cpus:3;mem:10"));
+  EXPECT_EQ(s.allocationCount("a"), 2u);
+  s.unallocated("a", *ResourceQuantities::parse("cpus:3"));
+  EXPECT_EQ(s.allocation("a"), *ResourceQuantities::parse("mem:10"));
+  EXPECT_EQ(s.allocationCount("a"), 2u);  // Counts survive unallocation.
+  EXPECT_DOUBLE_EQ(s.share(*s.find("a")), 0.1);
+  s.updateWeight("a", 2);
+  EXPECT_DOUBLE_EQ(s.share(*s.find("a")), 0.05);
+  EXPECT_EQ(s.total().toQuantities(s.names()), *ResourceQuantities::parse("cpus:10;mem:100"));
+}
+
+TYPED_TEST(CommonSorterTest, SubtreesStayTogether) {
+  Sorter& s = *this->sorter;
+  s.addTotal(*ResourceQuantities::parse("cpus:100"));
+  this->addActive({"x", "b/c", "b/d", "b/e/f", "y"});
+  s.allocated("b/d", *ResourceQuantities::parse("cpus:7"));
+  for (int round = 0; round < 5; ++round) {
+    auto order = s.sort();
+    ASSERT_EQ(order.size(), 5u);
+    auto first = std::find_if(order.begin(), order.end(), [](const auto& p) { return p[0] == 'b'; });
+    EXPECT_TRUE(std::all_of(first, first + 3, [](const auto& p) { return p[0] == 'b'; }));
+  }
+}
+
+TYPED_TEST(CommonSorterTest, ClientWithChildrenKeepsItsAllocation) {
+  Sorter& s = *this->sorter;
+  s.addTotal(*ResourceQuantities::parse("cpus:100"));
+  this->addActive({"a"});
+  s.allocated("a", *ResourceQuantities::parse("cpus:5"));
+  this->addActive({"a/b"});
+  s.allocated("a/b", *ResourceQuantities::parse("cpus:1"));
+  EXPECT_EQ(s.allocation("a"), *ResourceQuantities::parse("cpus:5"));
+  EXPECT_EQ(this->sortedSet(), (std::set<std::string>{"a", "a/b"}));
+  s.remove("a/b");
+  EXPECT_EQ(s.allocation("a"), *ResourceQuantities::parse("cpus:5"));
+  EXPECT_EQ(s.allocationCount("a"), 1u);
+  EXPECT_TRUE(s.isActive("a"));
+  s.remove("a");
+  EXPECT_EQ(s.count(), 0u);
+  EXPECT_TRUE(s.sort().empty());
+}
+
+TYPED_TEST(CommonSorterTest, RemovingAnAllocatedClientLeavesNoTrace) {
+  Sorter& s = *this->sorter;
+  s.addTotal(*ResourceQuantities::parse("cpus:100"));
+  this->addActive({"a/x", "a/y"});
+  s.allocated("a/x", *ResourceQuantities::parse("cpus:5"));
+  s.remove("a/x");
+  s.add("a/x");
+  EXPECT_TRUE(s.allocation("a/x").empty());
+  EXPECT_EQ(s.allocationCount("a/x"), 0u);
+}
+
+TYPED_TEST(CommonSorterTest, WalkVisitsEveryActiveClientOnceWhileAllocating) {
+  Sorter& s = *this->sorter;
+  s.addTotal(*ResourceQuantities::parse("cpus:100"));
+  this->addActive({"a", "b", "c/d", "c/e", "f"});
+  auto one = QuantityVector::from(*ResourceQuantities::parse("cpus:10"), s.names());
+  std::vector<ClientId> seen;
+  s.walk([&](ClientId c) {
+    seen.push_back(c);
+    s.allocated(c, one);
+    return true;
+  });
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(std::unique(seen.begin(), seen.end()), seen.end());
+  EXPECT_EQ(seen.size(), 5u);
+}
+
+TYPED_TEST(CommonSorterTest, ManyClients) {
+  Sorter& s = *this->sorter;
+  s.addTotal(*ResourceQuantities::parse("cpus:1000"));
+  for (int i = 0; i < 300; ++i) {
+    std::string p = "r" + std::to_string(i % 7) + "/f" + std::to_string(i);
+    s.add(p);
+    if (i % 3 != 0) s.activate(p);
+    s.allocated(p, *ResourceQuantities::parse("cpus:" + std::to_string(i % 5)));
+  }
+  EXPECT_EQ(s.sort().size(), 200u);
+  for (int i = 0; i < 300; i += 2) s.remove("r" + std::to_string(i % 7) + "/f" + std::to_string(i));
+  EXPECT_EQ(s.count(), 150u);
+  EXPECT_EQ(s.sort().size(), 100u);
+}
+
+// --- DRF scenarios (reference/mesos.md §5.6 item 10) ---------------------------
+
+class DrfSorterTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Sorter> s = makeSorter(SorterKind::kDrf);
+
+  void SetUp() override { s->addTotal(*ResourceQuantities::parse("cpus:100;mem:100")); }
+  void add(const char* path, const char* allocation, double weight = 1.0) {
+    if (weight != 1.0) s->updateWeight(path, weight);
+    s->add(path);
+    s->activate(path);
+    if (*allocation) s->allocated(path, *ResourceQuantities::parse(allocation));
+  }
+  using V = std::vector<std::string>;
+};
+
+TEST_F(DrfSorterTest, DRF) {
+  add("a", "cpus:5;mem:5");
+  add("b", "cpus:6;mem:6");
+  EXPECT_EQ(s->sort(), (V{"a", "b"}));
+  add("c", "cpus:1;mem:1");
+  add("d", "cpus:3;mem:1");
+  EXPECT_EQ(s->sort(), (V{"c", "d", "a", "b"}));
+  s->remove("a");
+  s->unallocated("b", *ResourceQuantities::parse("cpus:4;mem:4"));
+  EXPECT_EQ(s->sort(), (V{"c", "b", "d"}));
+}
+
+TEST_F(DrfSorterTest, WDRF) {
+  add("a", "cpus:5;mem:5");
+  add("b", "cpus:6;mem:6", 2.0);  // .06 / 2 = .03
+  EXPECT_EQ(s->sort(), (V{"b", "a"}));
+  add("c", "cpus:4;mem:4");
+  EXPECT_EQ(s->sort(), (V{"b", "c", "a"}));
+  add("d", "cpus:10;mem:20", 10.0);  // .2 / 10 = .02
+  EXPECT_EQ(s->sort(), (V{"d", "b", "c", "a"}));
+  s->updateWeight("d", 1.0);
+  EXPECT_EQ(s->sort(), (V{"b", "c", "a", "d"}));
+}
+
+TEST_F(DrfSorterTest, HierarchicalAllocation) {
+  add("a", "cpus:6;mem:6");
+  add("b/c", "cpus:4;mem:4");
+  add("b/d", "cpus:3;mem:3");
+  // Subtree b (.07) sorts after a (.06); inside b, d (.03) before c (.04).
+  EXPECT_EQ(s->sort(), (V{"a", "b/d", "b/c"}));
+  s->unallocated("b/c", *ResourceQuantities::parse("cpus:4;mem:4"));
+  EXPECT_EQ(s->sort(), (V{"b/c", "b/d", "a"}));
+}
+
+TEST_F(DrfSorterTest, AllocationCountTieBreak) {
+  for (const char* p : {"a", "b", "c", "d", "e"}) add(p, "");
+  // Equal shares (cpus 3 each), different numbers of allocations.
+  s->allocated("a", *ResourceQuantities::parse("cpus:3"));
+  s->allocated("b", *ResourceQuantities::parse("cpus:3"));
+  s->allocated("e", *ResourceQuantities::parse("cpus:3"));
+  s->allocated("d", *ResourceQuantities::parse("cpus:1"));
+  s->allocated("d", *ResourceQuantities::parse("cpus:2"));
+  for (int i = 0; i < 3; ++i) s->allocated("c", *ResourceQuantities::parse("cpus:1"));
+  EXPECT_EQ(s->sort(), (V{"a", "b", "e", "d", "c"}));
+  s->unallocated("c", *ResourceQuantities::parse("cpus:3"));
+  EXPECT_EQ(s->sort(), (V{"c", "a", "b", "e", "d"}));
+}
+
+TEST_F(DrfSorterTest, TotalChangeReordersEverything) {
+  add("a", "cpus:10");
+  add("b", "mem:20");
+  EXPECT_EQ(s->sort(), (V{"a", "b"}));
+  s->addTotal(*ResourceQuantities::parse("cpus:900"));  // a: 10/1000, b: 20/100
+  EXPECT_EQ(s->sort(), (V{"a", "b"}));
+  s->removeTotal(*ResourceQuantities::parse("cpus:990"));  // a: 10/10
+  EXPECT_EQ(s->sort(), (V{"b", "a"}));
+}
+
+TEST_F(DrfSorterTest, WalkFollowsTheNewOrderAfterAnAllocation) {
+  add("a", "cpus:1");
+  add("b", "cpus:2");
+  add("c", "cpus:3");
+  auto ten = QuantityVector::from(*ResourceQuantities::parse("cpus:10"), s->names());
+  std::vector<std::string> seen;
+  s->walk([&](ClientId c) {
+    seen.push_back(s->path(c));
+    if (seen.size() == 1) s->allocated(c, ten);  // a moves last.
+    return true;
+  });
+  EXPECT_EQ(seen, (V{"a", "b", "c"}));
+  EXPECT_EQ(s->sort(), (V{"b", "c", "a"}));
+}
+
+TEST(RandomSorterTest, SameSeedSameOrder) {
+  auto make = [] {
+    auto s = makeSorter(SorterKind::kRandom, nullptr, 7);
+    for (const char* p : {"a", "b", "c", "d", "e", "f"}) {
+      s->add(p);
+      s->activate(p);
+    }
+    return s;
+  };
+  auto s1 = make();
+  auto s2 = make();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(s1->sort(), s2->sort());
+}
+
+TEST(RandomSorterTest, WeightsBiasTheOrder) {
+  auto s = makeSorter(SorterKind::kRandom, nullptr, 1);
+  s->updateWeight("heavy", 9);
+  for (const char* p : {"heavy", "light"}) {
+    s->add(p);
+    s->activate(p);
+  }
+  int heavyFirst = 0;
+  for (int i = 0; i < 1000; ++i) heavyFirst += s->sort().front() == "heavy";
+  EXPECT_GT(heavyFirst, 800);  // Expected 900 with a fixed seed.
+}
+
+}  // namespace
+}  // namespace agora::allocator
