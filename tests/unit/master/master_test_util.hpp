@@ -54,9 +54,15 @@ class MasterTest : public ::testing::Test {
   }
 
   void settle() { network_.settle(); }
+  // Moves time in steps of at most a second, delivering messages after
+  // each step, so that answers (pongs, retries) arrive before later timers.
   void advance(Duration d) {
-    clock_.advance(d);
-    network_.settle();
+    while (d > Duration::zero()) {
+      Duration step = std::min<Duration>(d, std::chrono::seconds(1));
+      clock_.advance(step);
+      network_.settle();
+      d -= step;
+    }
   }
 
   double metric(const std::string& name) const { return master_->metrics().at(name); }
