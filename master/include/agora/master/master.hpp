@@ -1,0 +1,98 @@
+#pragma once
+
+// The master (DESIGN.md; reference/mesos.md §6): admits agents, subscribes
+// frameworks, turns the allocator's decisions into offers, validates and
+// applies ACCEPTs, routes status updates and acknowledgements, tracks tasks,
+// and answers reconciliation.
+//
+// A plain object on one event loop, driven through three seams
+// (docs/internals.md): a `Clock` for time and timers, a `Messenger` to send
+// envelopes, and receive() for every envelope that arrives. The runtime
+// (ZeroMQ ROUTER + HTTP server + main) lives outside this library:
+//
+//   FakeClock clock;                                  // or AsioClock
+//   std::unique_ptr<Master> master;
+//   auto messenger = network.attach("master", [&](const PeerId& from, internal::Envelope&& e) {
+//     master->receive(from, std::move(e));
+//   });
+//   master = std::make_unique<Master>(options, clock, *messenger);
+//   if (Status s = master->recover(); !s.ok()) { ...log, exit non-zero... }
+//
+// Untrusted input: every envelope is validated before it touches state. A
+// malformed message, one of a type the master never receives, one from a
+// peer that does not speak for the agent or framework it names, or one
+// that arrives out of order is dropped, counted in master/dropped_messages
+// and logged once per peer. Nothing a peer sends can crash the master.
+//
+// Threading: every public method runs on the loop of `clock`.
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "agora/allocator/allocator.hpp"
+#include "agora/common/clock.hpp"
+#include "agora/common/messenger.hpp"
+#include "agora/master/options.hpp"
+#include "agora/master/registrar.hpp"
+
+namespace agora::master {
+
+class MasterProcess;
+
+class Master {
+ public:
+  // Owns a Registrar on <work_dir>/registry.db and a HierarchicalDRF built
+  // from `options`. Precondition: checkMasterOptions(options) is OK.
+  Master(MasterOptions options, Clock& clock, Messenger& messenger);
+
+  // Uses the given registrar and allocator, which must outlive the master.
+  Master(MasterOptions options, Clock& clock, Messenger& messenger, Registrar& registrar,
+         allocator::Allocator& allocator);
+
+  ~Master();
+  Master(const Master&) = delete;
+  Master& operator=(const Master&) = delete;
+
+  // Loads the registry and starts the timers (allocation, agent reregister
+  // deadline, framework failover deadlines). Call once, before receive().
+  // An unreadable, corrupt or unwritable registry is an error naming its
+  // path: the daemon must exit non-zero (never start empty). Agents in the
+  // registry are "recovered" until they reregister or
+  // --agent_reregister_timeout passes (then unreachable); frameworks in the
+  // registry may resubscribe with their ID until their failover deadline.
+  Status recover();
+
+  // The dispatch table: one handler per message type (see master.cpp).
+  void receive(const PeerId& from, internal::Envelope&& envelope);
+
+  // The transport lost `peer` (the ZeroMQ runtime's disconnect notice; tests
+  // call it to kill a scheduler). A framework behind it is disconnected: its
+  // offers are rescinded and its failover timeout starts. An agent behind it
+  // is left to the ping timeout.
+  void disconnected(const PeerId& peer);
+
+  // --- Views for the HTTP endpoints -------------------------------------------
+
+  // GET /master/info: id, hostname, version, HTTP port and address, and
+  // `zmq_endpoint` ("tcp://HOST:ZMQ_PORT").
+  v1::MasterInfo masterInfo() const;
+  // GET /health: {"healthy": true, "recovered": bool}.
+  nlohmann::json health() const;
+  // GET /state (DESIGN.md's shape plus Mesos extras): agents[],
+  // unreachable_agents[], recovered_agents[], frameworks[] (with tasks[],
+  // unreachable_tasks[], completed_tasks[], offers[]), completed_frameworks[].
+  nlohmann::json stateJson() const;
+  // GET /metrics/snapshot: Mesos names ("master/slaves_active", ...).
+  std::map<std::string, double> metrics() const;
+
+ private:
+  // Set by the short constructor only; declared first so they outlive process_.
+  std::unique_ptr<Registrar> ownedRegistrar_;
+  std::unique_ptr<allocator::Allocator> ownedAllocator_;
+  std::unique_ptr<MasterProcess> process_;
+};
+
+}  // namespace agora::master

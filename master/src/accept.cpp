@@ -1,0 +1,202 @@
+// ACCEPT (reference/mesos.md §4.6): validate the offers, apply the
+// operations in order against what the offers hold, tell the agent, give
+// back what is left.
+
+#include <fmt/format.h>
+
+#include "agora/common/check.hpp"
+#include "agora/common/id.hpp"
+#include "process.hpp"
+
+namespace agora::master {
+
+namespace {
+
+// Step 1: the offers. On success, their agent and allocation role.
+Status validateOffers(const Call::Accept& accept, const std::string& frameworkId,
+                      const std::map<std::string, OfferEntry>& offers,
+                      const std::map<std::string, std::unique_ptr<AgentEntry>>& agents) {
+  if (accept.offer_ids_size() == 0) return Status::InvalidArgument("No offer IDs");
+  std::set<std::string> seen;
+  const OfferEntry* first = nullptr;
+  for (const auto& offerId : accept.offer_ids()) {
+    if (!seen.insert(offerId.value()).second) {
+      return Status::InvalidArgument("Duplicate offer " + quoteForLog(offerId.value()));
+    }
+    auto it = offers.find(offerId.value());
+    if (it == offers.end()) return Status::InvalidArgument("Offer " + quoteForLog(offerId.value()) + " is no longer valid");
+    const OfferEntry& offer = it->second;
+    if (offer.frameworkId != frameworkId) {
+      return Status::InvalidArgument("Offer " + quoteForLog(offerId.value()) + " belongs to another framework");
+    }
+    if (first == nullptr) {
+      first = &offer;
+      continue;
+    }
+    if (offer.agentId != first->agentId) return Status::InvalidArgument("Offers are from different agents");
+    if (offer.role != first->role) return Status::InvalidArgument("Offers are for different allocation roles");
+  }
+  auto agent = agents.find(first->agentId);
+  if (agent == agents.end() || !agent->second->connected) {
+    return Status::InvalidArgument("Agent " + first->agentId + " is not connected");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+void MasterProcess::accept(FrameworkEntry& framework, const Call::Accept& accept) {
+  std::optional<Duration> refuse = refuseOf(accept.has_filters() ? &accept.filters() : nullptr);
+
+  if (Status s = validateOffers(accept, framework.id, offers_, agents_); !s.ok()) {
+    log_->warn("Invalid ACCEPT from framework {}: {}", framework.id, s.message());
+    counters_["master/invalid_accepts"] += 1;
+    std::set<std::string> agentsTouched;
+    for (const auto& offerId : accept.offer_ids()) {
+      auto it = offers_.find(offerId.value());
+      if (it == offers_.end() || it->second.frameworkId != framework.id) continue;
+      agentsTouched.insert(it->second.agentId);
+      removeOffer(offerId.value(), true, std::nullopt, false);
+    }
+    v1::TaskState state = framework.partitionAware() ? v1::TASK_DROPPED : v1::TASK_LOST;
+    for (const auto& operation : accept.operations()) {
+      if (operation.type() != v1::Offer::Operation::LAUNCH) continue;
+      for (const auto& task : operation.launch().task_infos()) {
+        sendMasterUpdate(framework, task.task_id().value(), task.agent_id().value(), state,
+                         v1::TaskStatus::REASON_INVALID_OFFERS, s.message());
+      }
+    }
+    if (!agentsTouched.empty()) allocate(allocator::Scope::agents({agentsTouched.begin(), agentsTouched.end()}));
+    return;
+  }
+
+  // Step 2: take the offers; apply operations to what they hold.
+  std::string agentId = offers_.at(accept.offer_ids(0).value()).agentId;
+  std::string role = offers_.at(accept.offer_ids(0).value()).role;
+  AgentEntry& agent = *agents_.at(agentId);
+  Resources remaining;
+  for (const auto& offerId : accept.offer_ids()) {
+    remaining += offers_.at(offerId.value()).resources;
+    removeOffer(offerId.value(), false, std::nullopt, false);
+  }
+  counters_["master/offers_accepted"] += accept.offer_ids_size();
+  Resources converted;  // Made by RESERVE/UNRESERVE here: returned without a filter.
+  bool checkpointChanged = false;
+
+  for (const auto& operation : accept.operations()) {
+    switch (operation.type()) {
+      case v1::Offer::Operation::LAUNCH: {
+        for (const auto& taskInfo : operation.launch().task_infos()) {
+          auto consumed = validateTask(taskInfo, TaskCheck{framework, agent, role, remaining});
+          if (!consumed.ok()) {
+            counters_["master/invalid_tasks"] += 1;
+            sendMasterUpdate(framework, taskInfo.task_id().value(), agentId, v1::TASK_ERROR,
+                             v1::TaskStatus::REASON_TASK_INVALID, consumed.error().message());
+            continue;
+          }
+          remaining -= *consumed;
+          bool launchExecutor = false;
+          Resources taskResources = *consumed;
+          if (taskInfo.has_executor()) {
+            auto& executors = agent.executors[framework.id];
+            const std::string& executorId = taskInfo.executor().executor_id().value();
+            if (executors.count(executorId) == 0) {
+              launchExecutor = true;
+              executors[executorId] = taskInfo.executor();
+              executors[executorId].mutable_framework_id()->set_value(framework.id);
+            }
+          }
+          v1::Task task;
+          task.set_name(taskInfo.name());
+          *task.mutable_task_id() = taskInfo.task_id();
+          task.mutable_framework_id()->set_value(framework.id);
+          if (taskInfo.has_executor()) *task.mutable_executor_id() = taskInfo.executor().executor_id();
+          *task.mutable_agent_id() = agent.info.id();
+          task.set_state(v1::TASK_STAGING);
+          *task.mutable_resources() = taskInfo.resources();
+          if (taskInfo.has_labels()) *task.mutable_labels() = taskInfo.labels();
+          if (taskInfo.has_health_check()) *task.mutable_health_check() = taskInfo.health_check();
+          if (taskInfo.has_kill_policy()) *task.mutable_kill_policy() = taskInfo.kill_policy();
+          *task.mutable_limits() = taskInfo.limits();
+          task.set_user(taskInfo.has_command() && taskInfo.command().has_user() ? taskInfo.command().user()
+                                                                                : framework.info.user());
+          addTask(framework, agent, std::move(task), taskResources);
+          countTaskState(v1::TASK_STAGING);
+
+          internal::Envelope run;
+          *run.mutable_run_task()->mutable_framework_info() = framework.info;
+          *run.mutable_run_task()->mutable_task() = taskInfo;
+          run.mutable_run_task()->set_launch_executor(launchExecutor || !taskInfo.has_executor());
+          send(agent.peer, std::move(run));
+          log_->info("Launching task {} of framework {} on agent {}", quoteForLog(taskInfo.task_id().value()),
+                     framework.id, agentId);
+        }
+        break;
+      }
+      case v1::Offer::Operation::RESERVE:
+      case v1::Offer::Operation::UNRESERVE: {
+        bool reserve = operation.type() == v1::Offer::Operation::RESERVE;
+        auto conversion = reserve ? validateReserve(operation.reserve(), framework, role, remaining)
+                                  : validateUnreserve(operation.unreserve(), framework, role, remaining);
+        if (!conversion.ok()) {
+          counters_["master/invalid_operations"] += 1;
+          log_->warn("Dropping {} from framework {}: {}", reserve ? "RESERVE" : "UNRESERVE", framework.id,
+                     conversion.error().message());
+          break;
+        }
+        remaining -= conversion->from;
+        remaining += conversion->to;
+        converted -= conversion->from;
+        converted += conversion->to;
+        allocator_.updateAllocation(framework.id, agentId, conversion->from, conversion->to);
+        agent.total -= conversion->from.unallocate();
+        agent.total += conversion->to.unallocate();
+        agent.checkpointed -= conversion->from.unallocate().filter([](const Resource& r) {
+          return r.isDynamicallyReserved() || r.isPersistentVolume();
+        });
+        agent.checkpointed += conversion->to.unallocate().filter([](const Resource& r) {
+          return r.isDynamicallyReserved() || r.isPersistentVolume();
+        });
+        checkpointChanged = true;
+        counters_[reserve ? "master/operations_reserve" : "master/operations_unreserve"] += 1;
+        log_->info("Applied {} of {} for framework {} on agent {}", reserve ? "RESERVE" : "UNRESERVE",
+                   conversion->to.toString(), framework.id, agentId);
+        break;
+      }
+      case v1::Offer::Operation::LAUNCH_GROUP: {
+        for (const auto& taskInfo : operation.launch_group().task_group().tasks()) {
+          sendMasterUpdate(framework, taskInfo.task_id().value(), agentId, v1::TASK_ERROR,
+                           v1::TaskStatus::REASON_TASK_GROUP_INVALID, "LAUNCH_GROUP is not supported yet");
+        }
+        break;
+      }
+      default:
+        counters_["master/invalid_operations"] += 1;
+        log_->warn("Dropping unsupported operation {} from framework {}",
+                   v1::Offer::Operation::Type_Name(operation.type()), framework.id);
+        break;
+    }
+  }
+
+  if (checkpointChanged) {
+    internal::Envelope checkpoint;
+    agent.checkpointed.toProto(checkpoint.mutable_checkpoint_resources()->mutable_resources());
+    checkpoint.mutable_checkpoint_resources()->mutable_resource_version_uuid()->set_value(newUuidBytes());
+    send(agent.peer, std::move(checkpoint));
+  }
+
+  // Step 3: what operations made goes back unfiltered, the rest is declined
+  // with the accept's filters.
+  Resources unfiltered;
+  for (const Resource& r : converted) {
+    if (remaining.contains(r)) {
+      unfiltered.add(r);
+      remaining.subtract(r);
+    }
+  }
+  if (!unfiltered.empty()) allocator_.recoverResources(framework.id, agentId, unfiltered, std::nullopt, clock_.now());
+  if (!remaining.empty()) allocator_.recoverResources(framework.id, agentId, remaining, refuse, clock_.now());
+  allocate(allocator::Scope::agents({agentId}));
+}
+
+}  // namespace agora::master

@@ -1,0 +1,263 @@
+#pragma once
+
+// The master's state and handlers (private). One class, its methods split by
+// concern across the files of this folder:
+//   master.cpp      construction, recovery, the dispatch table, drops
+//   agents.cpp      register, reregister, ping/pong, unreachable, gone
+//   frameworks.cpp  subscribe, failover, teardown, heartbeats, suppress/revive
+//   offers.cpp      allocation -> offers, rescind, decline, offer timeout
+//   accept.cpp      ACCEPT: offer validation, LAUNCH, RESERVE, UNRESERVE
+//   validation.cpp  pure checks of FrameworkInfo, TaskInfo, reservations
+//   tasks.cpp       status updates, acknowledgements, kill, reconcile, messages
+//   views.cpp       masterInfo, health, /state, metrics
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agora/allocator/allocator.hpp"
+#include "agora/common/clock.hpp"
+#include "agora/common/logging.hpp"
+#include "agora/common/messenger.hpp"
+#include "agora/common/resources.hpp"
+#include "agora/master/options.hpp"
+#include "agora/master/registrar.hpp"
+
+namespace agora::master {
+
+using Call = v1::scheduler::Call;
+using Event = v1::scheduler::Event;
+
+// A launched task, as the master tracks it.
+struct TaskEntry {
+  v1::Task task;          // state = latest known; status_update_state/uuid = last forwarded.
+  Resources resources;    // Allocated form (allocation role set); returned when terminal.
+  bool released = false;  // Resources given back to the allocator.
+};
+
+struct AgentEntry {
+  std::string id;
+  v1::AgentInfo info;                 // With id.
+  PeerId peer;
+  std::string version;
+  Resources total;                    // Unallocated form, checkpointed resources applied.
+  Resources checkpointed;             // Dynamic reservations and volumes (unallocated form).
+  bool connected = true;
+  bool active = true;
+  WallTime registeredTime;
+  // Health checking: a pong since the last ping, and missed pings in a row.
+  bool pongReceived = true;
+  int64_t missedPongs = 0;
+  TimerId pingTimer = 0;
+  std::set<std::string> offers;
+  // Framework ID -> task IDs on this agent (non-terminal-and-unacked).
+  std::map<std::string, std::set<std::string>> tasks;
+  // Framework ID -> executor ID -> info (custom executors, with resources).
+  std::map<std::string, std::map<std::string, v1::ExecutorInfo>> executors;
+};
+
+struct FrameworkEntry {
+  std::string id;
+  v1::FrameworkInfo info;  // With id.
+  std::set<std::string> roles;
+  std::set<std::string> suppressedRoles;
+  PeerId peer;             // Empty while disconnected.
+  bool connected = false;
+  bool active = false;
+  bool recovered = false;  // Known from the registry or an agent, not resubscribed yet.
+  WallTime registeredTime;
+  std::optional<WallTime> unregisteredTime;
+  TimerId heartbeatTimer = 0;
+  TimerId failoverTimer = 0;
+  std::set<std::string> offers;
+  std::map<std::string, TaskEntry> tasks;          // Task ID -> task.
+  std::map<std::string, v1::Task> unreachableTasks;
+  std::deque<v1::Task> completedTasks;             // Oldest first, bounded.
+  bool partitionAware() const;
+};
+
+struct OfferEntry {
+  v1::Offer offer;
+  std::string frameworkId;
+  std::string agentId;
+  std::string role;
+  Resources resources;  // Allocated form.
+  TimerId timeoutTimer = 0;
+};
+
+struct UnreachableEntry {
+  v1::AgentID id;
+  WallTime time;
+};
+
+class MasterProcess {
+ public:
+  MasterProcess(MasterOptions options, Clock& clock, Messenger& messenger, Registrar& registrar,
+                allocator::Allocator& allocator);
+  ~MasterProcess();
+
+  Status recover();
+  void receive(const PeerId& from, internal::Envelope&& envelope);
+  void disconnected(const PeerId& peer);
+
+  v1::MasterInfo masterInfo() const;
+  nlohmann::json health() const;
+  nlohmann::json stateJson() const;
+  std::map<std::string, double> metrics() const;
+
+  // --- master.cpp -------------------------------------------------------------
+  void schedulerCall(const PeerId& from, Call&& call);
+  // Drops an envelope: counts it and warns once per peer.
+  void drop(const PeerId& from, std::string_view type, std::string_view why);
+  void send(const PeerId& to, internal::Envelope envelope);
+  void sendEvent(FrameworkEntry& framework, Event event);
+  // A registry write failed: the master cannot keep its promises. Logs and
+  // aborts (the daemon restarts and recovers, as Mesos does).
+  [[noreturn]] void registryFailed(const Status& status);
+
+  // --- agents.cpp -------------------------------------------------------------
+  void registerAgent(const PeerId& from, const internal::RegisterAgent& message);
+  void reregisterAgent(const PeerId& from, const internal::ReregisterAgent& message);
+  void unregisterAgent(const PeerId& from, const internal::UnregisterAgent& message);
+  void pong(const PeerId& from);
+  void pingAgent(const std::string& agentId);
+  // Marks the agent unreachable (durably) or removes it (unregistered):
+  // its tasks go to TASK_UNREACHABLE/LOST or TASK_GONE/LOST, offers are
+  // rescinded, frameworks get FAILURE, the allocator forgets it.
+  void removeAgent(const std::string& agentId, bool unreachable, std::string_view why);
+  void recoveredAgentTimeout();
+  // Adds the tasks an agent reported (reregistration) to their frameworks;
+  // with `reregistered`, tells every framework they are back.
+  void addReportedTasks(AgentEntry& agent, const internal::ReregisterAgent& message, bool reregistered);
+  // The agent the peer speaks for, or null (after a drop).
+  AgentEntry* agentOf(const PeerId& from, const v1::AgentID* claimed, std::string_view type);
+  void addAgentToAllocator(AgentEntry& agent);
+
+  // --- frameworks.cpp ---------------------------------------------------------
+  void subscribe(const PeerId& from, const Call& call);
+  void teardown(FrameworkEntry& framework);
+  void suppress(FrameworkEntry& framework, const Call::Suppress& suppress);
+  void revive(FrameworkEntry& framework, const Call::Revive& revive);
+  void disconnectFramework(FrameworkEntry& framework);
+  void removeFramework(const std::string& frameworkId, std::string_view why);
+  void heartbeat(const std::string& frameworkId);
+  void persistFramework(const FrameworkEntry& framework, std::optional<WallTime> failoverDeadline);
+  void startFailoverTimer(FrameworkEntry& framework, Duration after);
+  allocator::FrameworkInfo allocatorInfo(const FrameworkEntry& framework) const;
+  FrameworkEntry& addRecoveredFramework(const v1::FrameworkInfo& info);
+
+  // --- offers.cpp -------------------------------------------------------------
+  void batchAllocate();
+  void allocate(const allocator::Scope& scope);
+  // Removes the offer; returns its resources to the allocator (optionally
+  // with a refuse filter) and, with `rescind`, tells the framework.
+  void removeOffer(const std::string& offerId, bool recover, std::optional<Duration> refuse, bool rescind);
+  void decline(FrameworkEntry& framework, const Call::Decline& decline);
+  std::optional<Duration> refuseOf(const v1::Filters* filters) const;
+
+  // --- accept.cpp -------------------------------------------------------------
+  void accept(FrameworkEntry& framework, const Call::Accept& accept);
+
+  // --- tasks.cpp --------------------------------------------------------------
+  void statusUpdate(const PeerId& from, const internal::StatusUpdate& update);
+  void acknowledge(FrameworkEntry& framework, const Call::Acknowledge& ack);
+  void kill(FrameworkEntry& framework, const Call::Kill& kill);
+  void reconcile(FrameworkEntry& framework, const Call::Reconcile& reconcile);
+  void frameworkMessage(FrameworkEntry& framework, const Call::Message& message);
+  void shutdownExecutor(FrameworkEntry& framework, const Call::Shutdown& shutdown);
+  void executorMessage(const PeerId& from, const internal::ExecutorToFramework& message);
+  void exitedExecutor(const PeerId& from, const internal::ExitedExecutor& message);
+  // Sends a master-generated update (no uuid, not retried) for `taskId`.
+  void sendMasterUpdate(FrameworkEntry& framework, const std::string& taskId, const std::string& agentId,
+                        v1::TaskState state, v1::TaskStatus::Reason reason, const std::string& message);
+  // Records `status` as the task's latest; frees its resources once terminal.
+  void updateTaskState(FrameworkEntry& framework, TaskEntry& task, const v1::TaskStatus& status,
+                       v1::TaskState latest);
+  void releaseTaskResources(FrameworkEntry& framework, TaskEntry& task);
+  void completeTask(FrameworkEntry& framework, const std::string& taskId);
+  void addTask(FrameworkEntry& framework, AgentEntry& agent, v1::Task task, Resources resources);
+  v1::TaskStatus reconciliationStatus(const FrameworkEntry& framework, const std::string& taskId,
+                                      const std::optional<std::string>& agentId, bool* answer) const;
+  void countTaskState(v1::TaskState state);
+
+  // --- state ------------------------------------------------------------------
+  MasterOptions options_;
+  Clock& clock_;
+  Messenger& messenger_;
+  Registrar& registrar_;
+  allocator::Allocator& allocator_;
+  std::shared_ptr<spdlog::logger> log_;
+
+  v1::MasterInfo info_;
+  bool recovered_ = false;
+  WallTime startTime_;
+  uint64_t nextAgent_ = 0;
+  uint64_t nextFramework_ = 0;
+  uint64_t nextOffer_ = 0;
+  TimerId allocationTimer_ = 0;
+  TimerId reregisterTimer_ = 0;
+
+  std::map<std::string, std::unique_ptr<AgentEntry>> agents_;
+  std::map<PeerId, std::string> agentByPeer_;
+  std::map<std::string, v1::AgentInfo> recoveredAgents_;  // In the registry, not reregistered yet.
+  std::map<std::string, UnreachableEntry> unreachable_;
+  std::map<std::string, WallTime> gone_;
+
+  std::map<std::string, std::unique_ptr<FrameworkEntry>> frameworks_;
+  std::map<PeerId, std::string> frameworkByPeer_;
+  std::deque<std::unique_ptr<FrameworkEntry>> completedFrameworks_;
+
+  std::map<std::string, OfferEntry> offers_;
+
+  std::set<PeerId> warnedPeers_;
+  std::map<std::string, double> counters_;
+};
+
+// --- validation.cpp (pure functions) ------------------------------------------
+
+bool isTerminal(v1::TaskState state);
+bool hasCapability(const v1::FrameworkInfo& info, v1::FrameworkInfo::Capability::Type type);
+// The roles a FrameworkInfo subscribes to (MULTI_ROLE: roles[]; else role).
+std::set<std::string> frameworkRoles(const v1::FrameworkInfo& info);
+// SUBSCRIBE: FrameworkInfo and suppressed roles. `existing` is the
+// framework being resubscribed, if any.
+Status validateSubscribe(const Call& call, const FrameworkEntry* existing);
+Status validateSubscribeInfo(const v1::FrameworkInfo& info);
+// AgentInfo of a (re)registration: hostname, resources, attributes.
+Status validateAgentInfo(const v1::AgentInfo& info);
+// The agent's total: its --resources with the checkpointed dynamic
+// reservations and volumes applied. Errors when they do not fit.
+Result<Resources> agentTotal(const v1::AgentInfo& info,
+                             const google::protobuf::RepeatedPtrField<v1::Resource>& checkpointed);
+// Resources with every unset allocation role set to `role`.
+Resources withAllocationRole(const Resources& resources, const std::string& role);
+// A FrameworkInfo's failover_timeout as a Duration (validated before).
+Duration failoverTimeoutOf(const v1::FrameworkInfo& info);
+
+// LAUNCH of one task against what is left of the offers.
+struct TaskCheck {
+  const FrameworkEntry& framework;
+  const AgentEntry& agent;
+  const std::string& role;
+  const Resources& remaining;
+};
+// On success, the resources the task consumes (task + new executor), in
+// allocated form.
+Result<Resources> validateTask(const v1::TaskInfo& task, const TaskCheck& check);
+
+// RESERVE / UNRESERVE by a framework: the `from` -> `to` conversion, or why not.
+struct Conversion {
+  Resources from;
+  Resources to;
+};
+Result<Conversion> validateReserve(const v1::Offer::Operation::Reserve& reserve, const FrameworkEntry& framework,
+                                   const std::string& role, const Resources& remaining);
+Result<Conversion> validateUnreserve(const v1::Offer::Operation::Unreserve& unreserve,
+                                     const FrameworkEntry& framework, const std::string& role,
+                                     const Resources& remaining);
+
+}  // namespace agora::master

@@ -1,0 +1,292 @@
+// Pure checks of what frameworks and agents send (reference/mesos.md §1.6,
+// §4.4, §4.6). Every error is one line a scheduler can act on.
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "agora/common/id.hpp"
+#include "agora/common/role.hpp"
+#include "process.hpp"
+
+namespace agora::master {
+
+namespace {
+
+// FrameworkInfo.role is deprecated in the proto (MULTI_ROLE replaces it) but
+// still honoured for frameworks without MULTI_ROLE, as Mesos does.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+const std::string& legacyRole(const v1::FrameworkInfo& info) { return info.role(); }
+bool hasLegacyRole(const v1::FrameworkInfo& info) { return info.has_role(); }
+#pragma GCC diagnostic pop
+
+}  // namespace
+
+bool isTerminal(v1::TaskState state) {
+  switch (state) {
+    case v1::TASK_FINISHED:
+    case v1::TASK_FAILED:
+    case v1::TASK_KILLED:
+    case v1::TASK_LOST:
+    case v1::TASK_ERROR:
+    case v1::TASK_DROPPED:
+    case v1::TASK_GONE:
+    case v1::TASK_GONE_BY_OPERATOR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool hasCapability(const v1::FrameworkInfo& info, v1::FrameworkInfo::Capability::Type type) {
+  for (const auto& capability : info.capabilities()) {
+    if (capability.type() == type) return true;
+  }
+  return false;
+}
+
+std::set<std::string> frameworkRoles(const v1::FrameworkInfo& info) {
+  if (hasCapability(info, v1::FrameworkInfo::Capability::MULTI_ROLE)) {
+    return {info.roles().begin(), info.roles().end()};
+  }
+  return {legacyRole(info)};
+}
+
+Duration failoverTimeoutOf(const v1::FrameworkInfo& info) {
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(info.failover_timeout()));
+}
+
+Status validateSubscribeInfo(const v1::FrameworkInfo& info) {
+  if (info.name().empty()) return Status::InvalidArgument("FrameworkInfo.name must not be empty");
+  if (info.has_id()) AGORA_RETURN_IF_ERROR(validateId(info.id().value(), "framework ID"));
+  bool multiRole = hasCapability(info, v1::FrameworkInfo::Capability::MULTI_ROLE);
+  if (multiRole) {
+    if (hasLegacyRole(info)) return Status::InvalidArgument("FrameworkInfo.role must not be set with MULTI_ROLE");
+    if (info.roles_size() == 0) return Status::InvalidArgument("FrameworkInfo.roles must not be empty");
+    std::set<std::string> seen;
+    for (const auto& role : info.roles()) {
+      AGORA_RETURN_IF_ERROR(validateRole(role).withContext("Invalid FrameworkInfo.roles"));
+      if (!seen.insert(role).second) return Status::InvalidArgument("Duplicate role '" + role + "' in FrameworkInfo.roles");
+    }
+  } else {
+    if (info.roles_size() > 0) return Status::InvalidArgument("FrameworkInfo.roles requires the MULTI_ROLE capability");
+    AGORA_RETURN_IF_ERROR(validateRole(legacyRole(info)).withContext("Invalid FrameworkInfo.role"));
+  }
+  double timeout = info.failover_timeout();
+  constexpr double kMaxFailoverSeconds = 100.0 * 365 * 24 * 3600;  // Far below Duration's range.
+  if (!std::isfinite(timeout) || timeout < 0 || timeout > kMaxFailoverSeconds) {
+    return Status::InvalidArgument(fmt::format("Invalid FrameworkInfo.failover_timeout {}", timeout));
+  }
+  for (const auto& [role, filters] : info.offer_filters()) {
+    for (const auto& quantities : filters.min_allocatable_resources().quantities()) {
+      for (const auto& [name, scalar] : quantities.quantities()) {
+        if (!Scalar::fromDouble(scalar.value()).ok() || scalar.value() < 0) {
+          return Status::InvalidArgument("Invalid offer_filters quantity for '" + quoteForLog(name) + "'");
+        }
+      }
+    }
+  }
+  return Status::OK();
+}
+
+Status validateSubscribe(const Call& call, const FrameworkEntry* existing) {
+  const v1::FrameworkInfo& info = call.subscribe().framework_info();
+  AGORA_RETURN_IF_ERROR(validateSubscribeInfo(info));
+  if (call.has_framework_id()) {
+    AGORA_RETURN_IF_ERROR(validateId(call.framework_id().value(), "framework ID"));
+    if (info.has_id() && info.id().value() != call.framework_id().value()) {
+      return Status::InvalidArgument("Call.framework_id differs from FrameworkInfo.id");
+    }
+  }
+  std::set<std::string> roles = frameworkRoles(info);
+  for (const auto& role : call.subscribe().suppressed_roles()) {
+    if (roles.count(role) == 0) return Status::InvalidArgument("Suppressed role '" + quoteForLog(role) + "' is not a framework role");
+  }
+  if (existing != nullptr && existing->info.principal() != info.principal()) {
+    return Status::InvalidArgument("Changing the framework's principal is not allowed");
+  }
+  return Status::OK();
+}
+
+Status validateAgentInfo(const v1::AgentInfo& info) {
+  if (info.hostname().empty() || info.hostname().size() > 255) return Status::InvalidArgument("Invalid agent hostname");
+  for (const auto& resource : info.resources()) AGORA_RETURN_IF_ERROR(validateResource(resource));
+  for (const auto& attribute : info.attributes()) {
+    if (attribute.name().empty()) return Status::InvalidArgument("Agent attribute without a name");
+  }
+  return Status::OK();
+}
+
+Result<Resources> agentTotal(const v1::AgentInfo& info,
+                             const google::protobuf::RepeatedPtrField<v1::Resource>& checkpointed) {
+  AGORA_ASSIGN_OR_RETURN(Resources total, Resources::fromProto(info.resources()));
+  AGORA_ASSIGN_OR_RETURN(Resources extra, Resources::fromProto(checkpointed));
+  for (const Resource& r : extra) {
+    // Undo dynamic reservations (and volumes) to find what it was made from.
+    Resource base = r;
+    base.disk.reset();
+    while (!base.reservations.empty() && base.reservations.back().type == Reservation::Type::kDynamic) {
+      base.reservations.pop_back();
+    }
+    if (!total.contains(base)) {
+      return Status::InvalidArgument("Checkpointed resource " + Resources(total).toString() +
+                                     " does not fit the agent's resources");
+    }
+    total.subtract(base);
+    total.add(r);
+  }
+  return total;
+}
+
+Resources withAllocationRole(const Resources& resources, const std::string& role) {
+  Resources result;
+  for (Resource r : resources) {
+    if (!r.allocationRole) r.allocationRole = role;
+    result.add(r);
+  }
+  return result;
+}
+
+namespace {
+
+Result<Resources> offeredForm(const google::protobuf::RepeatedPtrField<v1::Resource>& proto,
+                              const std::string& role, std::string_view what) {
+  if (proto.empty()) return Status::InvalidArgument(std::string(what) + " uses no resources");
+  auto parsed = Resources::fromProto(proto);
+  if (!parsed.ok()) return parsed.error().withContext(std::string("Invalid ") + std::string(what) + " resources");
+  Resources resources = withAllocationRole(*parsed, role);
+  auto roles = resources.allocationRoles();
+  if (roles.size() != 1 || *roles.begin() != role) {
+    return Status::InvalidArgument(std::string(what) + " resources are not allocated to the offer's role '" + role + "'");
+  }
+  return resources;
+}
+
+Status validateCommand(const v1::CommandInfo& command) {
+  if (command.shell() && !command.has_value()) return Status::InvalidArgument("Shell command without a value");
+  if (!command.shell() && !command.has_value()) return Status::InvalidArgument("Command without a program to run");
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<Resources> validateTask(const v1::TaskInfo& task, const TaskCheck& check) {
+  AGORA_RETURN_IF_ERROR(validateId(task.task_id().value(), "task ID"));
+  const std::string& taskId = task.task_id().value();
+  if (check.framework.tasks.count(taskId) > 0 || check.framework.unreachableTasks.count(taskId) > 0) {
+    return Status::InvalidArgument("Task '" + taskId + "' already exists");
+  }
+  if (task.agent_id().value() != check.agent.id) {
+    return Status::InvalidArgument("Task uses agent ID " + quoteForLog(task.agent_id().value()) +
+                                   " but the offer is for " + check.agent.id);
+  }
+  if (task.has_command() == task.has_executor()) {
+    return Status::InvalidArgument("Task should have exactly one of CommandInfo or ExecutorInfo present");
+  }
+  if (task.has_command()) AGORA_RETURN_IF_ERROR(validateCommand(task.command()));
+  AGORA_ASSIGN_OR_RETURN(Resources consumed, offeredForm(task.resources(), check.role, "Task"));
+
+  if (task.has_kill_policy() && task.kill_policy().has_grace_period() &&
+      task.kill_policy().grace_period().nanoseconds() < 0) {
+    return Status::InvalidArgument("Task's kill policy has a negative grace period");
+  }
+  if (task.has_max_completion_time() && task.max_completion_time().nanoseconds() < 0) {
+    return Status::InvalidArgument("Task's max_completion_time is negative");
+  }
+  for (const auto& [name, limit] : task.limits()) {
+    if (name != "cpus" && name != "mem") return Status::InvalidArgument("Task limit on '" + quoteForLog(name) + "': only cpus and mem");
+    if (!std::isfinite(limit.value()) && limit.value() != INFINITY) {
+      return Status::InvalidArgument("Task limit on '" + name + "' is not a number");
+    }
+    if (limit.value() < consumed.scalar(name).toDouble()) {
+      return Status::InvalidArgument("Task limit on '" + name + "' is below its request");
+    }
+  }
+
+  if (task.has_executor()) {
+    const v1::ExecutorInfo& executor = task.executor();
+    AGORA_RETURN_IF_ERROR(validateId(executor.executor_id().value(), "executor ID"));
+    if (executor.has_framework_id() && executor.framework_id().value() != check.framework.id) {
+      return Status::InvalidArgument("ExecutorInfo has another framework's ID");
+    }
+    if (executor.type() == v1::ExecutorInfo::DEFAULT) {
+      return Status::InvalidArgument("Executor of type DEFAULT is only for LAUNCH_GROUP");
+    }
+    if (!executor.has_command()) return Status::InvalidArgument("Executor has no CommandInfo");
+    AGORA_RETURN_IF_ERROR(validateCommand(executor.command()));
+    auto executors = check.agent.executors.find(check.framework.id);
+    const v1::ExecutorInfo* running = nullptr;
+    if (executors != check.agent.executors.end()) {
+      auto it = executors->second.find(executor.executor_id().value());
+      if (it != executors->second.end()) running = &it->second;
+    }
+    if (running != nullptr) {
+      v1::ExecutorInfo given = executor;
+      given.mutable_framework_id()->set_value(check.framework.id);
+      if (given.SerializeAsString() != running->SerializeAsString()) {
+        return Status::InvalidArgument("ExecutorInfo differs from the running executor's with the same ID");
+      }
+    } else if (executor.resources_size() > 0) {
+      AGORA_ASSIGN_OR_RETURN(Resources executorResources, offeredForm(executor.resources(), check.role, "Executor"));
+      consumed += executorResources;
+    }
+  }
+  if (!check.remaining.contains(consumed)) {
+    return Status::InvalidArgument("Task uses more resources " + consumed.toString() + " than available " +
+                                   check.remaining.toString());
+  }
+  return consumed;
+}
+
+Result<Conversion> validateReserve(const v1::Offer::Operation::Reserve& reserve, const FrameworkEntry& framework,
+                                   const std::string& role, const Resources& remaining) {
+  AGORA_ASSIGN_OR_RETURN(Resources to, offeredForm(reserve.resources(), role, "RESERVE"));
+  for (const Resource& r : to) {
+    if (!r.isDynamicallyReserved()) return Status::InvalidArgument("RESERVE of resources without a dynamic reservation on top");
+    const Reservation& top = r.reservations.back();
+    if (top.role != role) {
+      return Status::InvalidArgument("RESERVE for role '" + top.role + "' but the offer is for '" + role + "'");
+    }
+    if (framework.roles.count(top.role) == 0) return Status::InvalidArgument("RESERVE for a role the framework is not in");
+    if (top.principal != framework.info.principal()) {
+      return Status::InvalidArgument("RESERVE with principal '" + quoteForLog(top.principal) +
+                                     "' but the framework's is '" + quoteForLog(framework.info.principal()) + "'");
+    }
+  }
+  Resources from;
+  if (reserve.source_size() > 0) {
+    AGORA_ASSIGN_OR_RETURN(from, offeredForm(reserve.source(), role, "RESERVE source"));
+  } else {
+    auto popped = to.popReservation();
+    if (!popped.ok()) return popped.error().withContext("Invalid RESERVE");
+    from = *popped;
+  }
+  if (!remaining.contains(from)) return Status::InvalidArgument("RESERVE of more than the offers hold: " + from.toString());
+  if (from.scalarQuantities() != to.scalarQuantities()) {
+    return Status::InvalidArgument("RESERVE source and resources differ in amount");
+  }
+  return Conversion{from, to};
+}
+
+Result<Conversion> validateUnreserve(const v1::Offer::Operation::Unreserve& unreserve,
+                                     const FrameworkEntry& framework, const std::string& role,
+                                     const Resources& remaining) {
+  if (unreserve.resources().empty()) return Status::InvalidArgument("UNRESERVE of no resources");
+  auto parsed = Resources::fromProto(unreserve.resources());
+  if (!parsed.ok()) return parsed.error().withContext("Invalid UNRESERVE resources");
+  Resources from = withAllocationRole(*parsed, role);
+  for (const Resource& r : from) {
+    if (!r.isDynamicallyReserved()) return Status::InvalidArgument("UNRESERVE of resources that are not dynamically reserved");
+    const std::string& principal = r.reservations.back().principal;
+    if (!principal.empty() && !framework.info.principal().empty() && principal != framework.info.principal()) {
+      return Status::InvalidArgument("UNRESERVE of a reservation made by principal '" + quoteForLog(principal) + "'");
+    }
+  }
+  if (!remaining.contains(from)) return Status::InvalidArgument("UNRESERVE of resources the offers do not hold");
+  auto to = from.popReservation();
+  if (!to.ok()) return to.error().withContext("Invalid UNRESERVE");
+  return Conversion{from, *to};
+}
+
+}  // namespace agora::master
