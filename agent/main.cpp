@@ -1,0 +1,156 @@
+// agora-agent: the agent daemon. All logic lives in agora_agent; this file
+// wires it to the production runtime (docs/internals.md): flags, logging,
+// master resolution through GET /master/info, a ZeroMQ DEALER to the master,
+// a ROUTER on an ipc:// socket for executors, the HTTP endpoints on --port.
+
+#include <utility>  // Before any Asio header (STYLE.md).
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "agora/agent/agent.hpp"
+#include "agora/agent/posix_containerizer.hpp"
+#include "agora/common/daemon.hpp"
+#include "agora/common/http_client.hpp"
+#include "agora/common/id.hpp"
+#include "agora/common/logging.hpp"
+#include "agora/common/zmq_messenger.hpp"
+
+namespace {
+
+int fail(const std::string& message) {
+  std::cerr << "agora-agent: " << message << std::endl;
+  return EXIT_FAILURE;
+}
+
+// Where agora-executor is by default: beside agora-agent when installed, or
+// in its build-tree folder when run from a build.
+std::string defaultLauncherDir() {
+  std::error_code error;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) return ".";
+  std::filesystem::path dir = self.parent_path();
+  for (const auto& candidate : {dir, dir / ".." / "framework-sdk" / "executors" / "command"}) {
+    if (std::filesystem::exists(candidate / "agora-executor")) return candidate.lexically_normal().string();
+  }
+  return dir.string();
+}
+
+// GET http://HOST:PORT/master/info -> the master's ZeroMQ endpoint. Retries
+// until the master answers: agents may start before their master.
+agora::Result<std::string> resolveMaster(const std::string& master) {
+  size_t colon = master.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return agora::Status::InvalidArgument("--master must be HOST:PORT, got '" + agora::quoteForLog(master) + "'");
+  }
+  std::string host = master.substr(0, colon);
+  int port = std::atoi(master.c_str() + colon + 1);
+  if (port <= 0 || port > 65535) return agora::Status::InvalidArgument("--master has an invalid port");
+  auto log = agora::logger("agent");
+  for (int attempt = 0;; ++attempt) {
+    auto response = agora::httpGet(host, static_cast<uint16_t>(port), "/master/info", std::chrono::seconds(5));
+    if (response.ok() && response->status == 200) {
+      auto info = nlohmann::json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+      if (info.is_object() && info.contains("zmq_endpoint") && info["zmq_endpoint"].is_string()) {
+        return info["zmq_endpoint"].get<std::string>();
+      }
+      return agora::Status::InvalidArgument("the master at " + master + " answered /master/info without zmq_endpoint");
+    }
+    if (attempt % 10 == 0) {
+      log->warn("Waiting for the master at {}: {}", master,
+                response.ok() ? "HTTP " + std::to_string(response->status) : response.error().message());
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace agora;
+  using namespace agora::agent;
+
+  AgentOptions options;
+  LoggingFlags loggingFlags;
+  Flags flags("agora-agent");
+  declareAgentFlags(flags, &options, defaultLauncherDir());
+  loggingFlags.declare(flags);
+  if (Status status = flags.parse(argc, argv); !status.ok()) return fail(status.message());
+  if (flags.helpRequested()) {
+    std::cout << flags.usage();
+    return EXIT_SUCCESS;
+  }
+  if (Status status = validateAgentOptions(options); !status.ok()) return fail(status.message());
+  initLogging(loggingFlags.options());
+  auto log = logger("agent");
+
+  std::error_code error;
+  std::filesystem::create_directories(options.workDir, error);
+  if (error) return fail("Failed to create --work_dir '" + options.workDir + "': " + error.message());
+  options.executorEndpoint = "ipc://" + std::filesystem::absolute(options.workDir).string() + "/executors.sock";
+
+  Result<std::string> masterEndpoint = resolveMaster(options.master);
+  if (!masterEndpoint.ok()) return fail(masterEndpoint.error().message());
+
+  DaemonRuntime runtime("agent");
+  Agent* agent = nullptr;  // Set below; the loop delivers nothing before run().
+  EnvelopeHandler deliver = [&agent](const PeerId& from, internal::Envelope&& envelope) {
+    agent->receive(from, std::move(envelope));
+  };
+  auto toMaster = DealerMessenger::connect(runtime.loop(), runtime.zmq(), *masterEndpoint, "agent:" + newUuid(),
+                                           "master", TransportOptions{}, deliver);
+  if (!toMaster.ok()) return fail("Failed to connect to the master: " + toMaster.error().message());
+  auto toExecutors =
+      RouterMessenger::bind(runtime.loop(), runtime.zmq(), options.executorEndpoint, TransportOptions{}, deliver);
+  if (!toExecutors.ok()) return fail("Failed to bind the executor socket: " + toExecutors.error().message());
+  RoutingMessenger messenger([&](const PeerId& to) -> Messenger* {
+    if (to == "master") return toMaster->get();
+    return toExecutors->get();
+  });
+
+  PosixContainerizerOptions containerizerOptions;
+  containerizerOptions.runBlocking = [&runtime](std::function<void()> work, std::function<void()> done) {
+    runtime.offload<bool>(
+        [work = std::move(work)] {
+          work();
+          return true;
+        },
+        [done = std::move(done)](bool) { done(); });
+  };
+  std::unique_ptr<Containerizer> containerizer = makePosixContainerizer(runtime.clock(), containerizerOptions);
+  options.onShutdown = [&runtime, log](const std::string& reason) {
+    log->warn("Shutting down: {}", reason);
+    runtime.stop();
+  };
+
+  Agent daemon(options, runtime.clock(), messenger, *containerizer);
+  agent = &daemon;
+  if (Status status = daemon.recover(); !status.ok()) return fail(status.message());
+
+  runtime.addStandardRoutes(
+      flags, [] { return true; },
+      [&daemon, &toMaster, &toExecutors] {
+        MetricsSnapshot snapshot = daemon.metrics();
+        snapshot["slave/invalid_messages"] = static_cast<double>((*toMaster)->counters().dropped_invalid +
+                                                                 (*toExecutors)->counters().dropped_invalid);
+        return snapshot;
+      });
+  for (const char* path : {"/state", "/slave(1)/state"}) {
+    runtime.http().route("GET", path,
+                         [&daemon](const HttpRequest&) { return HttpResponse::json(200, daemon.stateJson()); });
+  }
+
+  const std::string ip = options.ip.empty() ? "0.0.0.0" : options.ip;
+  if (Status status = runtime.http().listen(ip, static_cast<uint16_t>(options.port)); !status.ok()) {
+    return fail("Failed to listen on " + ip + ":" + std::to_string(options.port) + ": " + status.message());
+  }
+  log->info("Agent listening on http://{}:{}, master {} ({}), isolation {}", ip, runtime.http().port(),
+            options.master, *masterEndpoint, containerizer->isolation());
+  return runtime.run();
+}

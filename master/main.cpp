@@ -1,0 +1,94 @@
+// agora-master: the master daemon. All logic lives in agora_master; this
+// file wires it to the production runtime (docs/internals.md): flags,
+// logging, the ZeroMQ ROUTER on --zmq_port, the HTTP endpoints on --port.
+
+#include <utility>  // Before any Asio header (STYLE.md).
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include "agora/common/daemon.hpp"
+#include "agora/common/json.hpp"
+#include "agora/common/logging.hpp"
+#include "agora/common/zmq_messenger.hpp"
+#include "agora/master/master.hpp"
+#include "agora/master/options.hpp"
+
+namespace {
+
+int fail(const std::string& message) {
+  std::cerr << "agora-master: " << message << std::endl;
+  return EXIT_FAILURE;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace agora;
+
+  master::MasterOptions options;
+  LoggingFlags loggingFlags;
+  Flags flags("agora-master");
+  master::declareMasterFlags(flags, &options);
+  loggingFlags.declare(flags);
+  if (Status status = flags.parse(argc, argv); !status.ok()) return fail(status.message());
+  if (flags.helpRequested()) {
+    std::cout << flags.usage();
+    return EXIT_SUCCESS;
+  }
+  if (Status status = master::checkMasterOptions(options); !status.ok()) return fail(status.message());
+  initLogging(loggingFlags.options());
+  auto log = logger("master");
+
+  std::error_code error;
+  std::filesystem::create_directories(options.workDir, error);
+  if (error) return fail("Failed to create --work_dir '" + options.workDir + "': " + error.message());
+
+  const std::string ip = options.ip.empty() ? "0.0.0.0" : options.ip;
+  DaemonRuntime runtime("master");
+
+  master::Master* master = nullptr;  // Set below; the loop delivers nothing before run().
+  auto router = RouterMessenger::bind(runtime.loop(), runtime.zmq(),
+                                      "tcp://" + ip + ":" + std::to_string(options.zmqPort), TransportOptions{},
+                                      [&master](const PeerId& from, internal::Envelope&& envelope) {
+                                        master->receive(from, std::move(envelope));
+                                      });
+  if (!router.ok()) return fail("Failed to bind the ZeroMQ port: " + router.error().message());
+
+  master::Master daemon(options, runtime.clock(), **router);
+  master = &daemon;
+  if (Status status = daemon.recover(); !status.ok()) return fail(status.message());
+
+  const RouterMessenger& messenger = **router;
+  runtime.addStandardRoutes(
+      flags, [] { return true; },
+      [&daemon, &messenger] {
+        MetricsSnapshot snapshot = daemon.metrics();
+        const MessengerCounters& counters = messenger.counters();
+        snapshot["master/messages_received"] = static_cast<double>(counters.received);
+        snapshot["master/messages_sent"] = static_cast<double>(counters.sent);
+        snapshot["master/invalid_messages"] = static_cast<double>(counters.dropped_invalid);
+        snapshot["master/message_send_failures"] = static_cast<double>(counters.send_failures);
+        const TransportCounters& transport = messenger.transportCounters();
+        snapshot["master/dropped_messages"] =
+            static_cast<double>(counters.dropped_invalid + transport.dropped_malformed + transport.dropped_oversized);
+        return snapshot;
+      });
+  auto json = [](const nlohmann::json& body) { return HttpResponse::json(200, body); };
+  runtime.http().route("GET", "/master/info", [&daemon](const HttpRequest&) {
+    Result<nlohmann::json> info = toJsonValue(daemon.masterInfo());
+    return info.ok() ? HttpResponse::json(200, *info) : HttpResponse::fromStatus(info.error());
+  });
+  for (const char* path : {"/state", "/master/state"}) {
+    runtime.http().route("GET", path, [&daemon, json](const HttpRequest&) { return json(daemon.stateJson()); });
+  }
+
+  if (Status status = runtime.http().listen(ip, static_cast<uint16_t>(options.port)); !status.ok()) {
+    return fail("Failed to listen on " + ip + ":" + std::to_string(options.port) + ": " + status.message());
+  }
+  log->info("Master {} listening on http://{}:{} (ZeroMQ {})", daemon.masterInfo().id(), ip,
+            runtime.http().port(), messenger.endpoint());
+  return runtime.run();
+}
