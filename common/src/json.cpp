@@ -1,5 +1,7 @@
 #include "agora/common/json.hpp"
 
+#include "agora/common/json_body.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -227,33 +229,10 @@ class Printer {
 // Rejects nesting deeper than `maxDepth` with one linear pass, before any
 // recursive parser sees the input.
 Status checkDepth(std::string_view json, int maxDepth) {
-  int depth = 0;
-  bool inString = false;
-  bool escaped = false;
-  for (size_t i = 0; i < json.size(); ++i) {
-    const char c = json[i];
-    if (inString) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        inString = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      inString = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > maxDepth) {
-        return Status::InvalidArgument("Invalid JSON: nesting deeper than " + std::to_string(maxDepth) +
-                                       " levels at byte offset " + std::to_string(i));
-      }
-    } else if (c == ']' || c == '}') {
-      if (depth > 0) --depth;  // Unbalanced input is the parser's to report.
-    }
-  }
-  return Status::OK();
+  size_t offset = findExcessNesting(json, static_cast<size_t>(maxDepth));
+  if (offset == std::string_view::npos) return Status::OK();
+  return Status::InvalidArgument("Invalid JSON: nesting deeper than " + std::to_string(maxDepth) +
+                                 " levels at byte offset " + std::to_string(offset));
 }
 
 // The parser's own message without its "[json.exception...] " tag.

@@ -6,9 +6,6 @@
 
 namespace agora {
 
-namespace {
-
-// The offset where nesting first exceeds `maxDepth`, or npos.
 size_t findExcessNesting(std::string_view text, size_t maxDepth) {
   size_t depth = 0;
   bool inString = false;
@@ -45,7 +42,7 @@ size_t findExcessNesting(std::string_view text, size_t maxDepth) {
   return std::string_view::npos;
 }
 
-}  // namespace
+
 
 Result<nlohmann::json> parseJsonBody(std::string_view text, size_t maxDepth, size_t maxBytes) {
   if (text.size() > maxBytes) {

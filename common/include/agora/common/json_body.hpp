@@ -23,6 +23,11 @@ inline constexpr size_t kDefaultMaxJsonBytes = 1024 * 1024;
 //   ResourceExhausted  over `maxBytes`
 //   InvalidArgument    too deep, or not valid JSON (truncated, garbage,
 //                      invalid UTF-8, trailing bytes)
+// One linear pass over JSON text (respecting strings and escapes): the byte
+// offset where nesting first exceeds `maxDepth`, or npos. Run before any
+// recursive parser sees untrusted input.
+size_t findExcessNesting(std::string_view text, size_t maxDepth);
+
 Result<nlohmann::json> parseJsonBody(std::string_view text, size_t maxDepth = kDefaultMaxJsonDepth,
                                      size_t maxBytes = kDefaultMaxJsonBytes);
 
