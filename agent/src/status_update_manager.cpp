@@ -4,22 +4,6 @@
 
 namespace agora::agent {
 
-bool isTerminalState(v1::TaskState state) {
-  switch (state) {
-    case v1::TASK_FINISHED:
-    case v1::TASK_FAILED:
-    case v1::TASK_KILLED:
-    case v1::TASK_ERROR:
-    case v1::TASK_LOST:
-    case v1::TASK_DROPPED:
-    case v1::TASK_GONE:
-    case v1::TASK_GONE_BY_OPERATOR:
-      return true;
-    default:
-      return false;
-  }
-}
-
 StatusUpdateManager::StatusUpdateManager(Clock& clock, CheckpointStore& store, Forward forward, Closed onClosed)
     : clock_(clock), store_(store), forward_(std::move(forward)), onClosed_(std::move(onClosed)) {}
 

@@ -24,6 +24,7 @@
 #include <set>
 #include <string>
 
+#include "agora/common/task_state.hpp"
 #include "agora/common/clock.hpp"
 #include "agora/common/result.hpp"
 #include "checkpoint.hpp"
@@ -33,7 +34,7 @@ namespace agora::agent {
 inline constexpr Duration kStatusUpdateRetryInterval = std::chrono::seconds(10);
 inline constexpr Duration kStatusUpdateRetryIntervalMax = std::chrono::minutes(10);
 
-bool isTerminalState(v1::TaskState state);
+using ::agora::isTerminalState;
 
 class StatusUpdateManager {
  public:

@@ -35,22 +35,6 @@ const char* toString(ExecutorDriver::State state) {
   return "UNKNOWN";
 }
 
-bool isTerminalState(v1::TaskState state) {
-  switch (state) {
-    case v1::TASK_FINISHED:
-    case v1::TASK_FAILED:
-    case v1::TASK_KILLED:
-    case v1::TASK_ERROR:
-    case v1::TASK_LOST:
-    case v1::TASK_DROPPED:
-    case v1::TASK_GONE:
-    case v1::TASK_GONE_BY_OPERATOR:
-      return true;
-    default:
-      return false;
-  }
-}
-
 void Executor::launchGroup(ExecutorDriver& driver, const v1::TaskGroupInfo& taskGroup) {
   for (const v1::TaskInfo& task : taskGroup.tasks()) {
     v1::TaskStatus status;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "agora/allocator/allocator.hpp"
+#include "agora/common/task_state.hpp"
 #include "agora/common/clock.hpp"
 #include "agora/common/logging.hpp"
 #include "agora/common/messenger.hpp"
@@ -219,7 +220,7 @@ class MasterProcess {
 
 // --- validation.cpp (pure functions) ------------------------------------------
 
-bool isTerminal(v1::TaskState state);
+inline bool isTerminal(v1::TaskState state) { return isTerminalState(state); }
 bool hasCapability(const v1::FrameworkInfo& info, v1::FrameworkInfo::Capability::Type type);
 // The roles a FrameworkInfo subscribes to (MULTI_ROLE: roles[]; else role).
 std::set<std::string> frameworkRoles(const v1::FrameworkInfo& info);

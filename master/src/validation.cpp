@@ -23,22 +23,6 @@ bool hasLegacyRole(const v1::FrameworkInfo& info) { return info.has_role(); }
 
 }  // namespace
 
-bool isTerminal(v1::TaskState state) {
-  switch (state) {
-    case v1::TASK_FINISHED:
-    case v1::TASK_FAILED:
-    case v1::TASK_KILLED:
-    case v1::TASK_LOST:
-    case v1::TASK_ERROR:
-    case v1::TASK_DROPPED:
-    case v1::TASK_GONE:
-    case v1::TASK_GONE_BY_OPERATOR:
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool hasCapability(const v1::FrameworkInfo& info, v1::FrameworkInfo::Capability::Type type) {
   for (const auto& capability : info.capabilities()) {
     if (capability.type() == type) return true;

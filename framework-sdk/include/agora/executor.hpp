@@ -33,6 +33,7 @@
 #include <optional>
 #include <string>
 
+#include "agora/common/task_state.hpp"
 #include "agora/common/clock.hpp"
 #include "agora/common/result.hpp"
 #include "agora/common/status.hpp"
@@ -151,6 +152,6 @@ const char* toString(ExecutorDriver::State state);
 // True for the states after which a task never changes again (reference
 // mesos.md §8): FINISHED, FAILED, KILLED, ERROR, LOST, DROPPED, GONE,
 // GONE_BY_OPERATOR.
-bool isTerminalState(v1::TaskState state);
+using ::agora::isTerminalState;
 
 }  // namespace agora::sdk
