@@ -12,14 +12,13 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
-#include <thread>
 
 #include "agora/agent/agent.hpp"
 #include "agora/agent/posix_containerizer.hpp"
 #include "agora/common/daemon.hpp"
-#include "agora/common/http_client.hpp"
 #include "agora/common/id.hpp"
 #include "agora/common/logging.hpp"
+#include "agora/common/master_address.hpp"
 #include "agora/common/zmq_messenger.hpp"
 
 namespace {
@@ -40,34 +39,6 @@ std::string defaultLauncherDir() {
     if (std::filesystem::exists(candidate / "agora-executor")) return candidate.lexically_normal().string();
   }
   return dir.string();
-}
-
-// GET http://HOST:PORT/master/info -> the master's ZeroMQ endpoint. Retries
-// until the master answers: agents may start before their master.
-agora::Result<std::string> resolveMaster(const std::string& master) {
-  size_t colon = master.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
-    return agora::Status::InvalidArgument("--master must be HOST:PORT, got '" + agora::quoteForLog(master) + "'");
-  }
-  std::string host = master.substr(0, colon);
-  int port = std::atoi(master.c_str() + colon + 1);
-  if (port <= 0 || port > 65535) return agora::Status::InvalidArgument("--master has an invalid port");
-  auto log = agora::logger("agent");
-  for (int attempt = 0;; ++attempt) {
-    auto response = agora::httpGet(host, static_cast<uint16_t>(port), "/master/info", std::chrono::seconds(5));
-    if (response.ok() && response->status == 200) {
-      auto info = nlohmann::json::parse(response->body, nullptr, /*allow_exceptions=*/false);
-      if (info.is_object() && info.contains("zmq_endpoint") && info["zmq_endpoint"].is_string()) {
-        return info["zmq_endpoint"].get<std::string>();
-      }
-      return agora::Status::InvalidArgument("the master at " + master + " answered /master/info without zmq_endpoint");
-    }
-    if (attempt % 10 == 0) {
-      log->warn("Waiting for the master at {}: {}", master,
-                response.ok() ? "HTTP " + std::to_string(response->status) : response.error().message());
-    }
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
 }
 
 }  // namespace
@@ -95,7 +66,13 @@ int main(int argc, char** argv) {
   if (error) return fail("Failed to create --work_dir '" + options.workDir + "': " + error.message());
   options.executorEndpoint = "ipc://" + std::filesystem::absolute(options.workDir).string() + "/executors.sock";
 
-  Result<std::string> masterEndpoint = resolveMaster(options.master);
+  // Agents may start before their master: wait for it.
+  Result<HostPort> masterAddress = parseHostPort(options.master);
+  if (!masterAddress.ok()) return fail(masterAddress.error().message());
+  Result<std::string> masterEndpoint = resolveMasterEndpoint(
+      *masterAddress, std::nullopt, std::chrono::seconds(1), [&](int attempt, const Status& why) {
+        if (attempt % 10 == 0) log->warn("Waiting for the master at {}: {}", options.master, why.message());
+      });
   if (!masterEndpoint.ok()) return fail(masterEndpoint.error().message());
 
   DaemonRuntime runtime("agent");
