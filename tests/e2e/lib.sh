@@ -1,0 +1,108 @@
+# Shared helpers for the end-to-end tests (real processes on 127.0.0.1,
+# temporary work dirs, only processes the test started itself). Source it:
+#
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#   e2e_init                          # $tmp, cleanup trap
+#   start_master [EXTRA FLAGS...]     # $master_pid, $master_port, $master_url, $master_addr
+#   start_agent NAME [EXTRA FLAGS...] # $agent_pid, $agent_port; log in $tmp/NAME.log
+#   wait_until 60 CMD...              # polls CMD every 0.2 s
+#   fail "why"                        # prints the logs' tails and exits 1
+#
+# The binaries come from the environment: AGORA_MASTER_BIN, AGORA_AGENT_BIN
+# (ctest passes them; see CMakeLists.txt), and AGORA_BIN_DIR for the rest.
+
+e2e_init() {
+  set -euo pipefail
+  tmp=$(mktemp -d /tmp/agora-e2e.XXXXXX)
+  pids=()
+  trap e2e_cleanup EXIT
+}
+
+e2e_cleanup() {
+  local pid
+  # SIGTERM first so that daemons stop what they started, then SIGKILL.
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ -n "${E2E_KEEP_TMP:-}" ]]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
+}
+
+fail() {
+  echo "FAIL: $*" >&2
+  local log
+  for log in "$tmp"/*.log; do
+    [[ -f "$log" ]] || continue
+    echo "--- $log" >&2
+    tail -n 40 "$log" >&2
+  done
+  exit 1
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# pick_port: a port P such that P and P+1 are free.
+pick_port() {
+  local port
+  for _ in $(seq 1 50); do
+    port=$((20000 + RANDOM % 20000))
+    if port_free "$port" && port_free $((port + 1)); then
+      echo "$port"
+      return
+    fi
+  done
+  fail "no free port"
+}
+
+# wait_until SECONDS COMMAND...: polls every 0.2 s.
+wait_until() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+master_up() {
+  kill -0 "$master_pid" 2>/dev/null || fail "master exited"
+  curl -fsS "$master_url/health"
+}
+
+# start_master [FLAGS...]: on the same port and work dir when called again.
+start_master() {
+  if [[ -z "${master_port:-}" ]]; then
+    master_port=$(pick_port)
+    zmq_port=$((master_port + 1))
+    master_url="http://127.0.0.1:$master_port"
+    master_addr="127.0.0.1:$master_port"
+  fi
+  "${AGORA_MASTER_BIN:?}" --ip=127.0.0.1 --port="$master_port" --zmq_port="$zmq_port" \
+    --work_dir="$tmp/master" --agent_ping_timeout=1secs --max_agent_ping_timeouts=3 "$@" \
+    >>"$tmp/master.log" 2>&1 &
+  master_pid=$!
+  pids+=("$master_pid")
+  wait_until 60 master_up || fail "master did not become healthy"
+}
+
+# start_agent NAME [FLAGS...]: work dir $tmp/NAME; the same port when
+# restarted with the same NAME.
+declare -A agent_ports=()
+start_agent() {
+  local name=$1
+  shift
+  if [[ -z "${agent_ports[$name]:-}" ]]; then agent_ports[$name]=$(pick_port); fi
+  agent_port=${agent_ports[$name]}
+  "${AGORA_AGENT_BIN:?}" --master="$master_addr" --ip=127.0.0.1 --port="$agent_port" \
+    --work_dir="$tmp/$name" "$@" >>"$tmp/$name.log" 2>&1 &
+  agent_pid=$!
+  pids+=("$agent_pid")
+}
+
+agent_ids() { curl -fsS "$master_url/state" | grep -o '"id":"[^"]*-S[0-9]*"' | sort -u; }
+count_agents() { [[ $(agent_ids | wc -l) -eq $1 ]]; }
