@@ -54,7 +54,9 @@ int main(int argc, char** argv) {
                                       "tcp://" + ip + ":" + std::to_string(options.zmqPort), TransportOptions{},
                                       [&master](const PeerId& from, internal::Envelope&& envelope) {
                                         master->receive(from, std::move(envelope));
-                                      });
+                                      },
+                                      // A scheduler's connection closed: its failover timeout starts.
+                                      [&master](const std::string& peer) { master->disconnected(peer); });
   if (!router.ok()) return fail("Failed to bind the ZeroMQ port: " + router.error().message());
 
   master::Master daemon(options, runtime.clock(), **router);

@@ -131,6 +131,7 @@ void MasterProcess::reregisterAgent(const PeerId& from, const internal::Reregist
     }
     counters_["master/slave_reregistrations"] += 1;
     reply(agent, std::move(reconciliations));
+    resendKills(agent);
     return;
   }
 
@@ -157,6 +158,7 @@ void MasterProcess::reregisterAgent(const PeerId& from, const internal::Reregist
   addReportedTasks(entry, message, wasUnreachable);
   addAgentToAllocator(entry);
   reply(entry, {});
+  resendKills(entry);
 
   // Frameworks that were removed while the agent was away.
   for (const auto& framework : message.frameworks()) {
@@ -210,6 +212,12 @@ void MasterProcess::addReportedTasks(AgentEntry& agent, const internal::Reregist
     framework.unreachableTasks.erase(taskId);
     Resources allocated = withAllocationRole(*resources, *framework.roles.begin());
     addTask(framework, agent, std::move(task), allocated);
+    if (auto kill = framework.unreachableKills.find(taskId); kill != framework.unreachableKills.end()) {
+      TaskEntry& added = framework.tasks.at(taskId);
+      added.killRequested = true;
+      added.killPolicy = kill->second;
+      framework.unreachableKills.erase(kill);
+    }
     if (reregistered) {
       const v1::Task& added = framework.tasks.at(taskId).task;
       sendMasterUpdate(framework, taskId, agent.id, added.state(), v1::TaskStatus::REASON_AGENT_REREGISTERED,

@@ -165,6 +165,9 @@ void MasterProcess::schedulerCall(const PeerId& from, Call&& call) {
   auto it = frameworks_.find(call.framework_id().value());
   if (it == frameworks_.end()) return drop(from, type, "unknown framework");
   FrameworkEntry& framework = *it->second;
+  if (!framework.connected && !framework.lastPeer.empty() && framework.lastPeer == from) {
+    reconnectFramework(framework, from);
+  }
   if (!framework.connected || framework.peer != from) return drop(from, type, "framework not subscribed from this peer");
 
   switch (call.type()) {

@@ -38,6 +38,11 @@ struct TaskEntry {
   v1::Task task;          // state = latest known; status_update_state/uuid = last forwarded.
   Resources resources;    // Allocated form (allocation role set); returned when terminal.
   bool released = false;  // Resources given back to the allocator.
+  // The framework asked to kill it. A kill can be lost with an agent that
+  // restarts or is partitioned, so it is sent again whenever the agent
+  // reregisters, until the task is terminal (as Mesos's killedTasks).
+  bool killRequested = false;
+  std::optional<v1::KillPolicy> killPolicy;
 };
 
 struct AgentEntry {
@@ -67,6 +72,7 @@ struct FrameworkEntry {
   std::set<std::string> roles;
   std::set<std::string> suppressedRoles;
   PeerId peer;             // Empty while disconnected.
+  PeerId lastPeer;         // The peer it was last connected from (see reconnectFramework).
   bool connected = false;
   bool active = false;
   bool recovered = false;  // Known from the registry or an agent, not resubscribed yet.
@@ -77,6 +83,8 @@ struct FrameworkEntry {
   std::set<std::string> offers;
   std::map<std::string, TaskEntry> tasks;          // Task ID -> task.
   std::map<std::string, v1::Task> unreachableTasks;
+  // Kills of unreachable tasks, sent if their agent comes back.
+  std::map<std::string, std::optional<v1::KillPolicy>> unreachableKills;
   std::deque<v1::Task> completedTasks;             // Oldest first, bounded.
   bool partitionAware() const;
 };
@@ -104,6 +112,9 @@ class MasterProcess {
   Status recover();
   void receive(const PeerId& from, internal::Envelope&& envelope);
   void disconnected(const PeerId& peer);
+  void reconnectFramework(FrameworkEntry& framework, const PeerId& from);
+  void sendKill(const AgentEntry& agent, const std::string& frameworkId, const TaskEntry& task);
+  void resendKills(const AgentEntry& agent);
 
   v1::MasterInfo masterInfo() const;
   nlohmann::json health() const;
