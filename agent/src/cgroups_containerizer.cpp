@@ -70,8 +70,8 @@ class CgroupsContainerizer final : public Containerizer {
     auto plan = std::make_shared<LaunchPlan>(planFor(config));
     auto result = std::make_shared<Result<pid_t>>(Status::Unavailable("not launched"));
     auto oom = std::make_shared<std::shared_ptr<cz::OomWatch>>();
-    cz::Cgroups* cgroups = cgroups_.get();
-    cz::Launcher* launcher = launcher_.get();
+    std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
+    std::shared_ptr<cz::Launcher> launcher = launcher_;
     auto work = [plan, result, oom, cgroups, launcher] {
       Result<std::shared_ptr<cz::OomWatch>> watch = std::shared_ptr<cz::OomWatch>();
       Status prepared = prepare(*cgroups, *plan, &watch);
@@ -127,7 +127,7 @@ class CgroupsContainerizer final : public Containerizer {
       killAll(containerId);
       return;
     }
-    cz::Cgroups* cgroups = cgroups_.get();
+    std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
     auto log = log_;
     runBlocking(
         [cgroups, containerId, log] {
@@ -176,7 +176,7 @@ class CgroupsContainerizer final : public Containerizer {
       if (!adopted.count(id)) orphans.push_back(id);
     }
     if (!orphans.empty()) {
-      cz::Cgroups* cgroups = cgroups_.get();
+      std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
       auto log = log_;
       for (const std::string& id : orphans) log_->warn("Destroying unknown container {} under the cgroups root", id);
       runBlocking(
@@ -200,7 +200,7 @@ class CgroupsContainerizer final : public Containerizer {
     }
     auto samples = std::make_shared<std::map<std::string, ContainerUsage>>();
     double now = std::chrono::duration<double>(clock_.wallNow().time_since_epoch()).count();
-    cz::Cgroups* cgroups = cgroups_.get();
+    std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
     runBlocking(
         [cgroups, ids, samples, now] {
           for (const std::string& id : ids) {
@@ -218,7 +218,7 @@ class CgroupsContainerizer final : public Containerizer {
       return;
     }
     auto limitation = std::make_shared<std::optional<ContainerTermination>>();
-    cz::Cgroups* cgroups = cgroups_.get();
+    std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
     runBlocking([cgroups, containerId, limitation] { *limitation = oomLimitation(*cgroups, containerId); },
                 [limitation, done] { done(*limitation); });
   }
@@ -351,7 +351,7 @@ class CgroupsContainerizer final : public Containerizer {
   // SIGKILL to everything in the container; the next poll sees the
   // executor gone and cleans up.
   void killAll(const std::string& containerId) {
-    cz::Cgroups* cgroups = cgroups_.get();
+    std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
     auto log = log_;
     runBlocking(
         [cgroups, containerId, log] {
@@ -390,7 +390,7 @@ class CgroupsContainerizer final : public Containerizer {
     }
     if (items->empty()) return;
     pollInFlight_ = true;
-    cz::Cgroups* cgroups = cgroups_.get();
+    std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
     bool memory = options_.memory && cgroups_->supports(cz::Controller::kMemory);
     auto log = log_;
     runBlocking([items, cgroups, memory, log] { pollWork(*cgroups, memory, *items, *log); },
@@ -487,9 +487,11 @@ class CgroupsContainerizer final : public Containerizer {
   }
 
   Clock& clock_;
-  std::unique_ptr<cz::Cgroups> cgroups_;
+  // Shared with work in flight on the worker, which may outlive the
+  // containerizer when the agent stops.
+  std::shared_ptr<cz::Cgroups> cgroups_;
   CgroupsContainerizerOptions options_;
-  std::unique_ptr<cz::Launcher> launcher_;
+  std::shared_ptr<cz::Launcher> launcher_;
   std::shared_ptr<spdlog::logger> log_;
   std::map<std::string, Container> containers_;
   std::optional<TimerId> pollTimer_;

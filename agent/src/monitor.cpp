@@ -1,6 +1,8 @@
 // /monitor/statistics: the usage of every running executor's container,
 // sampled off the loop through the containerizer.
 
+#include <cstdlib>
+
 #include <google/protobuf/util/json_util.h>
 
 #include "agent_impl.hpp"
@@ -31,6 +33,11 @@ nlohmann::json AgentImpl::monitorStatisticsJson() {
       entry["container_id"] = executor.containerId;
       if (executor.pid) entry["pid"] = *executor.pid;
       entry["statistics"] = nlohmann::json::parse(text, nullptr, false);
+      // Protobuf's JSON writes 64-bit integers as strings; Mesos (and every
+      // tool reading this endpoint) has numbers.
+      for (auto& [name, value] : entry["statistics"].items()) {
+        if (value.is_string()) value = std::strtoull(value.get<std::string>().c_str(), nullptr, 10);
+      }
       // Agora's additions: the pids controller's view.
       if (sample->second.pidsCurrent) entry["statistics"]["pids_current"] = *sample->second.pidsCurrent;
       if (sample->second.pidsLimit) entry["statistics"]["pids_limit"] = *sample->second.pidsLimit;

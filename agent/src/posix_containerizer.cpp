@@ -28,6 +28,7 @@ class PosixContainerizer final : public Containerizer {
       : clock_(clock), options_(std::move(options)), launcher_(cz::makePosixLauncher()), log_(logger("containerizer")) {}
 
   ~PosixContainerizer() override {
+    *alive_ = false;
     if (pollTimer_) clock_.cancel(*pollTimer_);
     for (auto& [id, container] : containers_) {
       if (container.killTimer) clock_.cancel(*container.killTimer);
@@ -42,7 +43,7 @@ class PosixContainerizer final : public Containerizer {
     if (config.user && geteuid() == 0) spec.user = config.user;
     auto result = std::make_shared<Result<pid_t>>(Status::Unavailable("not launched"));
     std::string containerId = config.containerId;
-    auto work = [this, containerId, spec, result] {
+    auto work = [launcher = launcher_, containerId, spec, result] {
       if (spec.user) {
         // The task's user owns its sandbox (Mesos does the same).
         struct passwd* entry = getpwnam(spec.user->c_str());
@@ -56,9 +57,10 @@ class PosixContainerizer final : public Containerizer {
           return;
         }
       }
-      *result = launcher_->launch(containerId, spec);
+      *result = launcher->launch(containerId, spec);
     };
-    auto finish = [this, containerId, result, done] {
+    auto finish = [this, alive = alive_, containerId, result, done] {
+      if (!*alive) return;
       if (result->ok()) {
         Container& container = containers_[containerId];
         container.pid = **result;
@@ -230,10 +232,11 @@ class PosixContainerizer final : public Containerizer {
 
   Clock& clock_;
   PosixContainerizerOptions options_;
-  std::unique_ptr<cz::Launcher> launcher_;
+  std::shared_ptr<cz::Launcher> launcher_;  // Shared with launches in flight on the worker.
   std::shared_ptr<spdlog::logger> log_;
   std::map<std::string, Container> containers_;
   std::optional<TimerId> pollTimer_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // False once destroyed.
 };
 
 }  // namespace

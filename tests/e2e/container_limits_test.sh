@@ -34,7 +34,9 @@ run_scheduler() {
   scheduler_fd[$name]=$fd
 }
 send() { echo "$2" >&"${scheduler_fd[$1]}"; }
-has_update() { jq -e "select(.event == \"update\" and .task_id == \"$2\" and .state == \"$3\")" "$tmp/$1.jsonl" >/dev/null; }
+# seen NAME FILTER: some event of framework NAME matches (an empty file does not).
+seen() { jq -s -e "any(.[]; $2)" "$tmp/$1.jsonl" >/dev/null; }
+has_update() { seen "$1" ".event == \"update\" and .task_id == \"$2\" and .state == \"$3\""; }
 executor_of() {  # executor pid and container of framework NAME's task-0
   curl -fsS "$agent_url/state" | jq -r --arg name "$1" \
     '.frameworks[] | select(.name == $name) | .executors[] | "\(.pid) \(.container)"'
@@ -76,15 +78,14 @@ wait_until 60 nothing_left "$pid" "$container" || fail "the sleeper left process
 # --- Out of memory --------------------------------------------------------------
 run_scheduler hog "head -c 400m /dev/zero | tail"
 oom_failed() {
-  jq -e 'select(.event == "update" and .task_id == "task-0" and .state == "TASK_FAILED" and
-    .reason == "REASON_CONTAINER_LIMITATION_MEMORY" and (.message | test("Memory limit exceeded.*limit 64.0 MB")))' \
-    "$tmp/hog.jsonl"
+  seen hog '.event == "update" and .task_id == "task-0" and .state == "TASK_FAILED" and
+    .reason == "REASON_CONTAINER_LIMITATION_MEMORY" and (.message | test("Memory limit exceeded.*limit 64.0 MB"))'
 }
 wait_until 120 oom_failed || fail "no memory limitation: $(grep update "$tmp/hog.jsonl" || true)"
 # Offered again: an offer of all the agent's memory after the failure
 # (the sleeper is gone too).
 offered_again() {
-  sed -n '/REASON_CONTAINER_LIMITATION_MEMORY/,$p' "$tmp/hog.jsonl" | jq -e 'select(.event == "offer" and .mem == 1024)'
+  sed -n '/REASON_CONTAINER_LIMITATION_MEMORY/,$p' "$tmp/hog.jsonl" | jq -s -e 'any(.[]; .event == "offer" and .mem == 1024)'
 }
 wait_until 60 offered_again || fail "the hog's resources were not offered again"
 no_containers() { [[ -z "$(containers)" ]]; }
@@ -92,7 +93,7 @@ wait_until 60 no_containers || fail "the hog's cgroups remain: $(containers)"
 curl -fsS "$agent_url/health" >/dev/null || fail "the agent is unhealthy after the OOM"
 
 # --- Fork bomb ------------------------------------------------------------------
-run_scheduler bomb 'bomb() { bomb | bomb & }; bomb; sleep 1000'
+run_scheduler bomb '(bomb() { bomb | bomb & }; bomb); exec sleep 1000'
 wait_until 60 has_update bomb task-0 TASK_RUNNING || fail "the bomb did not start"
 read -r pid container < <(executor_of bomb)
 at_limit() {
@@ -104,7 +105,7 @@ curl -fsS "$agent_url/health" >/dev/null || fail "the agent is unhealthy under t
 total_pids=$(container_pids | wc -l)
 ((total_pids <= pids_max)) || fail "$total_pids processes in the containers, pids.max is $pids_max"
 send bomb "kill task-0"
-ended() { jq -e 'select(.event == "update" and .task_id == "task-0" and (.state == "TASK_KILLED" or .state == "TASK_FAILED"))' "$tmp/bomb.jsonl"; }
+ended() { seen bomb '.event == "update" and .task_id == "task-0" and (.state == "TASK_KILLED" or .state == "TASK_FAILED")'; }
 wait_until 60 ended || fail "the bomb was not killed"
 wait_until 60 nothing_left "$pid" "$container" || fail "the bomb left processes or cgroups: $(container_pids | wc -l) pids"
 curl -fsS "$agent_url/health" >/dev/null || fail "the agent is unhealthy after the fork bomb"
