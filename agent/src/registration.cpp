@@ -185,12 +185,7 @@ void AgentImpl::onReconcileTasks(const PeerId&, internal::Envelope& envelope) {
 void AgentImpl::reconcile(const internal::ReconcileTasks& reconcile) {
   const std::string& frameworkId = reconcile.framework_id().value();
   FrameworkRecord* framework = this->framework(frameworkId);
-  bool partitionAware = false;
-  if (framework != nullptr) {
-    for (const auto& capability : framework->info.capabilities()) {
-      if (capability.type() == v1::FrameworkInfo::Capability::PARTITION_AWARE) partitionAware = true;
-    }
-  }
+  bool dropped = framework != nullptr && partitionAware(framework->info);
   for (const v1::TaskStatus& status : reconcile.statuses()) {
     const std::string& taskId = status.task_id().value();
     if (executorOfTask(frameworkId, taskId) != nullptr || updates_->hasStream({frameworkId, taskId})) continue;
@@ -198,7 +193,7 @@ void AgentImpl::reconcile(const internal::ReconcileTasks& reconcile) {
     // was forgotten. Reliable, like any update of the agent.
     internal::StatusUpdate update =
         makeAgentUpdate(reconcile.framework_id(), status.task_id(), nullptr,
-                        partitionAware ? v1::TASK_DROPPED : v1::TASK_LOST, v1::TaskStatus::REASON_RECONCILIATION,
+                        dropped ? v1::TASK_DROPPED : v1::TASK_LOST, v1::TaskStatus::REASON_RECONCILIATION,
                         "Task unknown to the agent");
     if (Status recorded = updates_->update(update); !recorded.ok()) {
       log_->error("Failed to record a reconciliation update for task {}: {}", quoteForLog(taskId),

@@ -49,12 +49,16 @@ int main() {
   // Give the last updates time to leave when the executor exits.
   TransportOptions transport;
   transport.linger = std::chrono::seconds(2);
+  // The agent is local (ipc://): retry at a steady pace while it restarts,
+  // so that it gets its executors back at once.
+  transport.reconnect_interval_max = transport.reconnect_interval;
   ExecutorDriverCore* driver = nullptr;  // Set below; nothing is delivered before run().
   auto messenger = DealerMessenger::connect(
       loop, context, environment->agentEndpoint, newExecutorPeerId(), "agent", transport,
       [&driver](const PeerId& from, internal::Envelope&& envelope) { driver->handle(from, std::move(envelope)); },
       [&driver](Dealer::Event event, std::string_view) {
         if (event == Dealer::Event::kDisconnected) driver->agentLost();
+        if (event == Dealer::Event::kConnected) driver->agentConnected();
       });
   if (!messenger.ok()) {
     std::cerr << "agora-executor: failed to connect to the agent at " << environment->agentEndpoint << ": "
