@@ -58,6 +58,13 @@ export function idLink(parts, id) {
   return link(parts, String(id ?? ''), { class: 'mono id', title: String(id ?? '') });
 }
 
+// Links to a task's stdout and stderr viewers.
+export function logLinks(frameworkId, taskId) {
+  return h('span', { class: 'links' },
+    link(['frameworks', frameworkId, 'tasks', taskId, 'stdout'], 'stdout'), ' ',
+    link(['frameworks', frameworkId, 'tasks', taskId, 'stderr'], 'stderr'));
+}
+
 // A count with a label, as on the overview; `key` lets tests find it.
 export function stat(label, value, key, tone = '') {
   return h('div', { class: ['stat', tone && `stat-${tone}`] },

@@ -4,7 +4,7 @@
 import { h, link } from '../dom.js';
 import { resources, time, ago, TERMINAL_STATES } from '../format.js';
 import { agentName, arr, findFramework, taskTimes } from '../model.js';
-import { badge, facts, idLink, mono, notice, pageHeader, panel, simplePage, stateBadge, table } from '../widgets.js';
+import { badge, facts, idLink, logLinks, mono, notice, pageHeader, panel, simplePage, stateBadge, table } from '../widgets.js';
 
 function frameworkStatus(f, completed) {
   if (completed) return badge('Completed', 'done');
@@ -36,7 +36,7 @@ function renderList(store) {
     panel('Completed', table(columns(true), arr(state.completed_frameworks), { empty: 'No completed frameworks' })));
 }
 
-export function taskColumns(state, frameworkId) {
+function taskColumns(state, frameworkId) {
   return [
     { label: 'Task', value: (t) => idLink(['frameworks', frameworkId, 'tasks', t.id], t.id) },
     { label: 'Name', value: (t) => t.name || '' },
@@ -44,9 +44,7 @@ export function taskColumns(state, frameworkId) {
     { label: 'Agent', value: (t) => (t.agent_id ? link(['agents', t.agent_id], agentName(state, t.agent_id) || t.agent_id) : '–') },
     { label: 'Resources', value: (t) => resources(t.resources) },
     { label: 'Started', value: (t) => time(taskTimes(t).started) },
-    { label: 'Logs', value: (t) => h('span', { class: 'links' },
-      link(['frameworks', frameworkId, 'tasks', t.id, 'stdout'], 'stdout'), ' ',
-      link(['frameworks', frameworkId, 'tasks', t.id, 'stderr'], 'stderr')) },
+    { label: 'Logs', value: (t) => logLinks(frameworkId, t.id) },
   ];
 }
 

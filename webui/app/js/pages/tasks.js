@@ -4,7 +4,7 @@
 import { h, link, replaceChildren } from '../dom.js';
 import { duration, resources, stateLabel, time, ago, TASK_STATES, TERMINAL_STATES } from '../format.js';
 import { agentName, allTasks, findTask, taskTimes } from '../model.js';
-import { facts, idLink, mono, notice, pageHeader, panel, stateBadge, table } from '../widgets.js';
+import { facts, idLink, logLinks, mono, notice, pageHeader, panel, stateBadge, table } from '../widgets.js';
 
 const MAX_ROWS = 500;
 
@@ -60,9 +60,7 @@ function createList() {
       { label: 'Agent', value: (e) => (e.task.agent_id ? link(['agents', e.task.agent_id], agentName(last, e.task.agent_id) || e.task.agent_id) : '–') },
       { label: 'Resources', value: (e) => resources(e.task.resources) },
       { label: 'Updated', value: (e) => ago(taskTimes(e.task).updated) },
-      { label: 'Logs', value: (e) => h('span', { class: 'links' },
-        link(['frameworks', e.framework.id, 'tasks', e.task.id, 'stdout'], 'stdout'), ' ',
-        link(['frameworks', e.framework.id, 'tasks', e.task.id, 'stderr'], 'stderr')) },
+      { label: 'Logs', value: (e) => logLinks(e.framework.id, e.task.id) },
     ], shown.slice(0, MAX_ROWS), { empty: 'No tasks match', id: 'tasks-table' }));
   }
 
