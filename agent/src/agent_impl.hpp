@@ -153,6 +153,9 @@ class AgentImpl {
   void reconcile(const internal::ReconcileTasks& reconcile);
   void maybeFinishShutdown();
   internal::ReregisterAgent reregistration() const;
+  // "HOST:PORT" of our HTTP server as others reach it: --ip unless it is a
+  // wildcard, else the hostname.
+  std::string httpAddress() const;
 
   // --- executors.cpp ---
   void onRunTask(const PeerId& from, internal::Envelope& envelope);

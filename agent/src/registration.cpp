@@ -46,6 +46,7 @@ void AgentImpl::sendRegistration() {
     message->set_version(kAgoraVersion);
     addCapabilities(message->mutable_capabilities());
     message->mutable_resource_version_uuid()->set_value(resourceVersion_);
+    message->set_http_address(httpAddress());
     log_->info("Registering with the master (attempt {})", counters_.registrationAttempts);
   } else {
     *envelope.mutable_reregister_agent() = reregistration();
@@ -65,6 +66,13 @@ void AgentImpl::scheduleRegistrationRetry() {
   });
 }
 
+std::string AgentImpl::httpAddress() const {
+  const std::string& ip = options_.ip;
+  std::string host = ip.empty() || ip == "0.0.0.0" || ip == "::" ? info_.hostname() : ip;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return host + ":" + std::to_string(info_.port());
+}
+
 internal::ReregisterAgent AgentImpl::reregistration() const {
   internal::ReregisterAgent message;
   *message.mutable_agent_info() = info_;
@@ -72,6 +80,7 @@ internal::ReregisterAgent AgentImpl::reregistration() const {
   message.set_version(kAgoraVersion);
   addCapabilities(message.mutable_capabilities());
   message.mutable_resource_version_uuid()->set_value(resourceVersion_);
+  message.set_http_address(httpAddress());
   for (const auto& [frameworkId, framework] : frameworks_) {
     *message.add_frameworks() = framework.info;
     for (const auto& [executorId, executor] : framework.executors) {

@@ -43,6 +43,7 @@ void MasterProcess::registerAgent(const PeerId& from, const internal::RegisterAg
   agent->info.mutable_id()->set_value(agent->id);
   agent->peer = from;
   agent->version = message.version();
+  agent->httpAddress = httpAddressOf(message.agent_info(), message.http_address());
   agent->total = *total;
   agent->checkpointed = Resources::fromProto(message.checkpointed_resources()).valueOr(Resources());
   agent->registeredTime = clock_.wallNow();
@@ -102,6 +103,7 @@ void MasterProcess::reregisterAgent(const PeerId& from, const internal::Reregist
       agent.peer = from;
       agentByPeer_[from] = id;
     }
+    agent.httpAddress = httpAddressOf(info, message.http_address());
     agent.connected = true;
     agent.pongReceived = true;
     agent.missedPongs = 0;
@@ -141,6 +143,7 @@ void MasterProcess::reregisterAgent(const PeerId& from, const internal::Reregist
   agent->info = info;
   agent->peer = from;
   agent->version = message.version();
+  agent->httpAddress = httpAddressOf(message.agent_info(), message.http_address());
   agent->total = *total;
   agent->checkpointed = Resources::fromProto(message.checkpointed_resources()).valueOr(Resources());
   agent->registeredTime = clock_.wallNow();

@@ -46,6 +46,10 @@ void Master::disconnected(const PeerId& peer) { process_->disconnected(peer); }
 v1::MasterInfo Master::masterInfo() const { return process_->masterInfo(); }
 nlohmann::json Master::health() const { return process_->health(); }
 nlohmann::json Master::stateJson() const { return process_->stateJson(); }
+
+std::optional<std::string> Master::agentHttpAddress(const std::string& agentId) const {
+  return process_->agentHttpAddress(agentId);
+}
 std::map<std::string, double> Master::metrics() const { return process_->metrics(); }
 
 // --- MasterProcess --------------------------------------------------------------

@@ -50,6 +50,7 @@ struct AgentEntry {
   v1::AgentInfo info;                 // With id.
   PeerId peer;
   std::string version;
+  std::string httpAddress;            // "HOST:PORT" of its HTTP server (RegisterAgent.http_address).
   Resources total;                    // Unallocated form, checkpointed resources applied.
   Resources checkpointed;             // Dynamic reservations and volumes (unallocated form).
   bool connected = true;
@@ -119,6 +120,7 @@ class MasterProcess {
   v1::MasterInfo masterInfo() const;
   nlohmann::json health() const;
   nlohmann::json stateJson() const;
+  std::optional<std::string> agentHttpAddress(const std::string& agentId) const;
   std::map<std::string, double> metrics() const;
 
   // --- master.cpp -------------------------------------------------------------
@@ -241,6 +243,9 @@ Status validateSubscribe(const Call& call, const FrameworkEntry* existing);
 Status validateSubscribeInfo(const v1::FrameworkInfo& info);
 // AgentInfo of a (re)registration: hostname, resources, attributes.
 Status validateAgentInfo(const v1::AgentInfo& info);
+// "HOST:PORT" of an agent's HTTP server: `reported` (RegisterAgent's
+// http_address) when it parses, else AgentInfo's hostname:port.
+std::string httpAddressOf(const v1::AgentInfo& info, const std::string& reported);
 // The agent's total: its --resources with the checkpointed dynamic
 // reservations and volumes applied. Errors when they do not fit.
 Result<Resources> agentTotal(const v1::AgentInfo& info,
