@@ -170,6 +170,7 @@ void CommandExecutor::onExit(int waitStatus) {
     *timer = 0;
   }
   std::string message = describeWaitStatus(waitStatus);
+  if (WIFEXITED(waitStatus)) exitStatus_ = WEXITSTATUS(waitStatus);
   log()->info("Task {}: {}", quoteForLog(task_->task_id().value()), message);
   if (timedOut_) {
     sendTerminal(v1::TASK_FAILED, "Task exceeded its max completion time; " + message,
@@ -236,6 +237,11 @@ void CommandExecutor::sendTerminal(v1::TaskState state, const std::string& messa
   status.set_state(state);
   status.set_message(message);
   if (reason) status.set_reason(*reason);
+  if (exitStatus_) {
+    v1::Label* label = status.mutable_labels()->add_labels();
+    label->set_key(kExitStatusLabel);
+    label->set_value(std::to_string(*exitStatus_));
+  }
   terminalUuid_ = newUuidBytes();
   status.set_uuid(terminalUuid_);
   terminalSent_ = true;
