@@ -38,5 +38,6 @@ struct Context {
 
 // The table of commands (main.cpp). Add one declaration per command here
 // and one call in main.cpp, in the order `agora --help` lists them.
+void addRunCommand(CLI::App& app, Context& context);  // run.cpp (links agora_sdk)
 
 }  // namespace agora::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   app.add_option("--master", context.master, "The master's HTTP HOST:PORT (env AGORA_MASTER)");
 
   // The table of commands (one add...Command call each; see cli.hpp).
+  addRunCommand(app, context);
 
   app.parse_complete_callback([&] {
     agora::Result<agora::HostPort> address = agora::parseHostPort(context.master);

@@ -142,6 +142,12 @@ void SchedulerDriverCore::onWatchdog() {
   }
 }
 
+void SchedulerDriverCore::masterDisconnected() {
+  if (state_ != State::kSubscribed) return;
+  log()->warn("Lost the connection to the master; resubscribing");
+  onMasterLost();
+}
+
 void SchedulerDriverCore::onMasterLost() {
   state_ = State::kSubscribing;
   if (masterLostHook_) masterLostHook_();

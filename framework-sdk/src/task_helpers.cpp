@@ -327,4 +327,23 @@ std::vector<v1::OfferID> SlotPacker::unusedOffers() const {
   return unused;
 }
 
+std::optional<int> exitStatus(const v1::TaskStatus& status) {
+  auto parse = [](std::string_view text) -> std::optional<int> {
+    if (text.empty() || text.size() > 3) return std::nullopt;
+    int value = 0;
+    for (char c : text) {
+      if (c < '0' || c > '9') return std::nullopt;
+      value = value * 10 + (c - '0');
+    }
+    return value <= 255 ? std::optional<int>(value) : std::nullopt;
+  };
+  for (const v1::Label& label : status.labels().labels()) {
+    if (label.key() == kExitStatusLabel) return parse(label.value());
+  }
+  constexpr std::string_view kPrefix = "Command exited with status ";
+  const std::string& message = status.message();
+  if (message.rfind(kPrefix, 0) == 0) return parse(std::string_view(message).substr(kPrefix.size()));
+  return std::nullopt;
+}
+
 }  // namespace agora::sdk

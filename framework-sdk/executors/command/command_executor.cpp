@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -25,6 +26,27 @@ bool hasCapability(const v1::FrameworkInfo& framework, v1::FrameworkInfo::Capabi
 std::optional<Duration> gracePeriod(const v1::KillPolicy& policy) {
   if (!policy.has_grace_period()) return std::nullopt;
   return Duration(std::max<int64_t>(0, policy.grace_period().nanoseconds()));
+}
+
+// A program named without a '/' is looked up in the task's PATH, as
+// execvp() does (and Mesos's command executor): `agora run -- echo hi`.
+// Looked up before fork, where allocating is still allowed.
+std::string resolveProgram(const std::string& program, const std::vector<std::string>& environment) {
+  if (program.empty() || program.find('/') != std::string::npos) return program;
+  std::string path = "/usr/local/bin:/usr/bin:/bin";
+  for (const std::string& variable : environment) {
+    if (variable.rfind("PATH=", 0) == 0) path = variable.substr(5);
+  }
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return program;  // exec fails: TASK_FAILED "Failed to launch the command".
 }
 
 }  // namespace
@@ -54,7 +76,7 @@ ProcessSpec CommandExecutor::specFor(const v1::TaskInfo& task) const {
     spec.path = "/bin/sh";
     spec.argv = {"sh", "-c", command.value()};
   } else {
-    spec.path = command.value();
+    spec.path = resolveProgram(command.value(), spec.environment);
     spec.argv.assign(command.arguments().begin(), command.arguments().end());
     if (spec.argv.empty()) spec.argv.push_back(command.value());
   }
@@ -170,6 +192,7 @@ void CommandExecutor::onExit(int waitStatus) {
     *timer = 0;
   }
   std::string message = describeWaitStatus(waitStatus);
+  if (WIFEXITED(waitStatus)) exitStatus_ = WEXITSTATUS(waitStatus);
   log()->info("Task {}: {}", quoteForLog(task_->task_id().value()), message);
   if (timedOut_) {
     sendTerminal(v1::TASK_FAILED, "Task exceeded its max completion time; " + message,
@@ -236,6 +259,11 @@ void CommandExecutor::sendTerminal(v1::TaskState state, const std::string& messa
   status.set_state(state);
   status.set_message(message);
   if (reason) status.set_reason(*reason);
+  if (exitStatus_) {
+    v1::Label* label = status.mutable_labels()->add_labels();
+    label->set_key(kExitStatusLabel);
+    label->set_value(std::to_string(*exitStatus_));
+  }
   terminalUuid_ = newUuidBytes();
   status.set_uuid(terminalUuid_);
   terminalSent_ = true;

@@ -19,6 +19,10 @@
 //   second LAUNCH -> TASK_FAILED "Attempted to run multiple tasks using a
 //               "command" executor" for that task.
 //
+// A terminal update after the command exited carries its exit status as the
+// label "exit_status" (kExitStatusLabel), e.g. "3", so that `agora run` and
+// other frameworks need not parse the message.
+//
 // After the terminal update it waits for the agent's ACKNOWLEDGED of it (at
 // most `terminalAckTimeout`) and stops the driver; the process then exits.
 // The task's stdout and stderr are appended to `directory`/stdout and
@@ -30,6 +34,7 @@
 
 #include "agora/common/clock.hpp"
 #include "agora/executor.hpp"
+#include "agora/task_helpers.hpp"
 #include "process_runner.hpp"
 
 namespace agora::sdk {
@@ -89,6 +94,7 @@ class CommandExecutor final : public Executor {
   v1::FrameworkInfo framework_;
   std::optional<v1::TaskInfo> task_;  // The one task, once launched.
   std::optional<int> pid_;            // While the command runs.
+  std::optional<int> exitStatus_;     // Once the command exited normally (not by a signal).
   bool killing_ = false;              // A kill (or shutdown) was requested.
   bool timedOut_ = false;             // max_completion_time passed.
   bool terminalSent_ = false;

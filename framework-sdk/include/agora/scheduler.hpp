@@ -123,6 +123,13 @@ struct SchedulerOptions {
   // event (Mesos advises 5). The interval comes from SUBSCRIBED (15 s when
   // the master does not say).
   int missedHeartbeats = 5;
+
+  // Networked driver (AgoraSchedulerDriver) only: at start, give up when the
+  // master has not answered GET /master/info within this long; error() is
+  // called and join() returns Unavailable. Unset: keep trying (a framework
+  // may start before its master). After the first connection the driver
+  // never gives up on a lost master.
+  std::optional<Duration> masterTimeout;
 };
 
 // The calls. Implemented by SchedulerDriverCore (scheduler_core.hpp), which a

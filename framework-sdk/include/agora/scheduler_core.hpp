@@ -54,6 +54,13 @@ class SchedulerDriverCore final : public SchedulerDriver {
   // from the master peer is dropped (logged at debug level).
   void handle(const PeerId& from, internal::Envelope&& envelope);
 
+  // The transport saw the connection to the master break (the networked
+  // driver's DEALER reports it; libzmq keeps reconnecting underneath). When
+  // subscribed, the driver treats the master as lost at once instead of
+  // waiting for missed heartbeats: disconnected(), then resubscription with
+  // backoff. Ignored in any other state.
+  void masterDisconnected();
+
   // Called whenever the driver gives up on the master (missed heartbeats),
   // before it resubscribes; the networked driver re-resolves the master
   // here. Optional.

@@ -173,4 +173,13 @@ class SlotPacker {
   std::map<std::string, size_t> perAgent_;  // Agent id -> tasks placed.
 };
 
+// The label of a terminal TaskStatus from the command executor that carries
+// the command's exit status ("0".."255"), when it exited (not by a signal).
+inline constexpr const char* kExitStatusLabel = "exit_status";
+
+// The exit status of a command task from its terminal update: the
+// "exit_status" label, else parsed from a message "Command exited with
+// status N". nullopt when neither says (killed by a signal, lost, ...).
+std::optional<int> exitStatus(const v1::TaskStatus& status);
+
 }  // namespace agora::sdk

@@ -255,6 +255,13 @@ TEST_F(CommandExecutorTest, ShellAndExecCommandsAndEnvironment) {
   spec = executor_->specFor(exec);
   EXPECT_EQ(spec.path, "/bin/echo");
   EXPECT_EQ(spec.argv, (std::vector<std::string>{"echo", "a b"}));
+
+  // A bare name is looked up in the task's PATH, as execvp() does.
+  exec.mutable_command()->set_value("sh");
+  spec = executor_->specFor(exec);
+  EXPECT_TRUE(spec.path == "/usr/bin/sh" || spec.path == "/bin/sh") << spec.path;
+  exec.mutable_command()->set_value("no-such-program-anywhere");
+  EXPECT_EQ(executor_->specFor(exec).path, "no-such-program-anywhere");
 }
 
 TEST_F(CommandExecutorTest, LaunchFailureFailsTheTask) {

@@ -150,3 +150,29 @@ TEST(SlotPackerTest, PlaceAllLargestFirstWithConstraints) {
 
 }  // namespace
 }  // namespace agora::sdk
+
+namespace agora::sdk {
+namespace {
+
+TEST(ExitStatusTest, FromTheLabelElseTheMessage) {
+  v1::TaskStatus status;
+  status.mutable_task_id()->set_value("t");
+  status.set_state(v1::TASK_FAILED);
+  EXPECT_EQ(exitStatus(status), std::nullopt);
+  status.set_message("Command exited with status 3");
+  EXPECT_EQ(exitStatus(status), 3);
+  v1::Label* label = status.mutable_labels()->add_labels();
+  label->set_key(kExitStatusLabel);
+  label->set_value("7");
+  EXPECT_EQ(exitStatus(status), 7);
+  label->set_value("garbage");
+  EXPECT_EQ(exitStatus(status), std::nullopt);
+  status.clear_labels();
+  status.set_message("Command exited with status 300");
+  EXPECT_EQ(exitStatus(status), std::nullopt);
+  status.set_message("Command terminated with signal Killed");
+  EXPECT_EQ(exitStatus(status), std::nullopt);
+}
+
+}  // namespace
+}  // namespace agora::sdk

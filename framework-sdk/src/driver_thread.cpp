@@ -1,0 +1,66 @@
+#include "driver_thread.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
+#include "agora/common/logging.hpp"
+
+namespace agora::sdk::detail {
+
+DriverThread::DriverThread()
+    : guard_(std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+          loop_.get_executor())) {}
+
+DriverThread::~DriverThread() {
+  stopLoop();
+  join();
+  worker_.join();
+}
+
+void DriverThread::start(std::function<void()> afterLoop) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (started_) return;
+  started_ = true;
+  thread_ = std::thread([this, afterLoop = std::move(afterLoop)] {
+    loopThreadId_ = std::this_thread::get_id();
+    try {
+      loop_.run();
+    } catch (const std::exception& e) {
+      // Handlers do not throw; a callback that does ends the driver rather
+      // than the process.
+      logger("driver")->error("Driver loop ended by an exception: {}", e.what());
+    }
+    if (afterLoop) afterLoop();
+    zmq_.close();
+  });
+}
+
+bool DriverThread::started() const { return started_; }
+
+void DriverThread::post(std::function<void()> fn) { boost::asio::post(loop_, std::move(fn)); }
+
+void DriverThread::dispatch(std::function<void()> fn) {
+  if (onLoopThread()) {
+    fn();
+  } else {
+    post(std::move(fn));
+  }
+}
+
+bool DriverThread::onLoopThread() const { return loopThreadId_.load() == std::this_thread::get_id(); }
+
+void DriverThread::stopLoop() {
+  // Let the handlers already queued run (a teardown posted just before),
+  // then stop.
+  post([this] {
+    guard_.reset();
+    loop_.stop();
+  });
+}
+
+void DriverThread::join() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace agora::sdk::detail

@@ -1,0 +1,86 @@
+#pragma once
+
+// The thread a networked driver owns (docs/internals.md, "One loop"): an
+// io_context run by one thread, the AsioClock on it, a ZeroMQ context, and a
+// worker for blocking work (GET /master/info). Shared by
+// AgoraSchedulerDriver and AgoraExecutorDriver; private to the SDK so that
+// the public headers show no Asio or ZeroMQ type.
+
+#include <utility>  // Before any Asio header (STYLE.md).
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <zmq.hpp>
+
+#include "agora/common/clock.hpp"
+
+namespace agora::sdk::detail {
+
+class DriverThread {
+ public:
+  DriverThread();
+  // Stops the loop if it still runs and joins the thread.
+  ~DriverThread();
+
+  DriverThread(const DriverThread&) = delete;
+  DriverThread& operator=(const DriverThread&) = delete;
+
+  boost::asio::io_context& loop() { return loop_; }
+  zmq::context_t& zmq() { return zmq_; }
+  Clock& clock() { return clock_; }
+
+  // Starts the thread: it runs the loop until stopLoop(), then runs
+  // `afterLoop` on the same thread (closing sockets, so that their linger
+  // applies), then closes the ZeroMQ context, which waits for the lingering
+  // messages to leave. At most once.
+  void start(std::function<void()> afterLoop);
+  bool started() const;
+
+  // Runs `fn` on the loop, later. Safe from any thread; dropped once the
+  // loop has ended.
+  void post(std::function<void()> fn);
+  // Runs `fn` now when called on the loop thread, else posts it: a call
+  // made from a callback takes effect before the next callback.
+  void dispatch(std::function<void()> fn);
+  bool onLoopThread() const;
+
+  // Makes the loop return once the handlers already queued have run. Safe
+  // from any thread.
+  void stopLoop();
+
+  // Runs `work` on the worker thread, then `done` on the loop.
+  template <typename T>
+  void offload(std::function<T()> work, std::function<void(T)> done) {
+    boost::asio::post(worker_, [this, work = std::move(work), done = std::move(done)]() mutable {
+      T result = work();
+      post([done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
+    });
+  }
+
+  // Waits for the thread (loop, afterLoop and context close) to end.
+  // Precondition: not on the loop thread.
+  void join();
+
+ private:
+  boost::asio::io_context loop_;
+  zmq::context_t zmq_;
+  AsioClock clock_{loop_};
+  boost::asio::thread_pool worker_{1};
+  // start() and join() each hold this; started() does not, so a callback
+  // may ask while another thread waits in join().
+  std::mutex mutex_;
+  std::atomic<bool> started_{false};
+  std::thread thread_;  // Guarded by mutex_.
+  std::atomic<std::thread::id> loopThreadId_{};
+  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
+};
+
+}  // namespace agora::sdk::detail
