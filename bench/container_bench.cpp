@@ -110,9 +110,10 @@ struct Harness {
   boost::asio::thread_pool worker{1};
   std::unique_ptr<agent::Containerizer> containerizer;
 
-  Harness(std::unique_ptr<cz::Cgroups> cgroups, const std::string& isolation) {
+  Harness(std::unique_ptr<cz::Cgroups> cgroups, const std::string& isolation, Duration pollInterval) {
     agent::CgroupsContainerizerOptions options;
     agent::applyIsolation(isolation, &options);
+    options.pollInterval = pollInterval;
     options.runBlocking = [this](std::function<void()> work, std::function<void()> done) {
       boost::asio::post(worker, [this, work = std::move(work), done = std::move(done)]() mutable {
         work();
@@ -201,6 +202,8 @@ int main(int argc, char** argv) {
             inRange<int64_t>(1, 100000));
   flags.add(&isolation, "isolation", "The containerizer's isolators", agent::kDefaultCgroupsIsolation);
   flags.add(&cgroupsRoot, "cgroups_root", "Where the benchmark's cgroups go", "agora-bench");
+  Duration pollInterval{};
+  flags.add(&pollInterval, "poll_interval", "The containerizer's poll interval", std::chrono::milliseconds(100));
   if (Status s = flags.parse(argc, argv); !s.ok()) {
     std::cerr << s.message() << std::endl;
     return 1;
@@ -236,7 +239,7 @@ int main(int argc, char** argv) {
     std::cerr << "floor: " << floorTime.error().message() << std::endl;
     return 1;
   }
-  Harness harness(std::move(*cgroups), isolation);
+  Harness harness(std::move(*cgroups), isolation, pollInterval);
   Timings exit = run(harness, n, child, sandbox, false, "exit-");
   Timings destroy = run(harness, n, child, sandbox, true, "run-");
   std::error_code ignored;
