@@ -6,6 +6,15 @@ example() {
   shift
   "$(example_bin "$name")" --master="$master_addr" "$@"
 }
+# start_example NAME LOG [FLAGS...]: in the background, the binary itself
+# (not a subshell), so that $example_pid can be signalled.
+start_example() {
+  local name=$1 log=$2
+  shift 2
+  "$(example_bin "$name")" --master="$master_addr" "$@" >"$log" 2>&1 &
+  example_pid=$!
+  pids+=("$example_pid")
+}
 # start_cluster N: a master and N agents (cpus:2;mem:512 each) on 127.0.0.1.
 start_cluster() {
   start_master
