@@ -14,7 +14,6 @@
 #include <string>
 
 #include "agora/agent/agent.hpp"
-#include "agora/agent/posix_containerizer.hpp"
 #include "agora/common/daemon.hpp"
 #include "agora/common/id.hpp"
 #include "agora/common/logging.hpp"
@@ -91,8 +90,7 @@ int main(int argc, char** argv) {
     return toExecutors->get();
   });
 
-  PosixContainerizerOptions containerizerOptions;
-  containerizerOptions.runBlocking = [&runtime](std::function<void()> work, std::function<void()> done) {
+  RunBlocking runBlocking = [&runtime](std::function<void()> work, std::function<void()> done) {
     runtime.offload<bool>(
         [work = std::move(work)] {
           work();
@@ -100,13 +98,19 @@ int main(int argc, char** argv) {
         },
         [done = std::move(done)](bool) { done(); });
   };
-  std::unique_ptr<Containerizer> containerizer = makePosixContainerizer(runtime.clock(), containerizerOptions);
+  std::string isolation;
+  std::string isolationWarning;
+  auto containerizer = makeContainerizer(options, flags.source("isolation") != FlagSource::kDefault,
+                                         runtime.clock(), runBlocking, &isolation, &isolationWarning);
+  if (!containerizer.ok()) return fail(containerizer.error().message());
+  if (!isolationWarning.empty()) log->warn("{}", isolationWarning);
+  options.isolation = isolation;  // /flags shows the isolation in effect.
   options.onShutdown = [&runtime, log](const std::string& reason) {
     log->warn("Shutting down: {}", reason);
     runtime.stop();
   };
 
-  Agent daemon(options, runtime.clock(), messenger, *containerizer);
+  Agent daemon(options, runtime.clock(), messenger, **containerizer);
   agent = &daemon;
   if (Status status = daemon.recover(); !status.ok()) return fail(status.message());
 
@@ -118,6 +122,11 @@ int main(int argc, char** argv) {
                                                                  (*toExecutors)->counters().dropped_invalid);
         return snapshot;
       });
+  for (const char* path : {"/monitor/statistics", "/monitor/statistics.json"}) {
+    runtime.http().route("GET", path, [&daemon](const HttpRequest&) {
+      return HttpResponse::json(200, daemon.monitorStatisticsJson());
+    });
+  }
   for (const char* path : {"/state", "/slave(1)/state"}) {
     runtime.http().route("GET", path,
                          [&daemon](const HttpRequest&) { return HttpResponse::json(200, daemon.stateJson()); });
@@ -128,6 +137,6 @@ int main(int argc, char** argv) {
     return fail("Failed to listen on " + ip + ":" + std::to_string(options.port) + ": " + status.message());
   }
   log->info("Agent listening on http://{}:{}, master {} ({}), isolation {}", ip, runtime.http().port(),
-            options.master, *masterEndpoint, containerizer->isolation());
+            options.master, *masterEndpoint, (*containerizer)->isolation());
   return runtime.run();
 }

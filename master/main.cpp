@@ -15,6 +15,8 @@
 #include "agora/common/zmq_messenger.hpp"
 #include "agora/master/master.hpp"
 #include "agora/master/options.hpp"
+#include "agora/webui/agent_proxy.hpp"
+#include "agora/webui/webui.hpp"
 
 namespace {
 
@@ -30,8 +32,13 @@ int main(int argc, char** argv) {
 
   master::MasterOptions options;
   LoggingFlags loggingFlags;
+  std::string webuiDir;
   Flags flags("agora-master");
   master::declareMasterFlags(flags, &options);
+  flags.add(&webuiDir, "webui_dir",
+            "Serve the web UI at / from this folder (e.g. webui/app of a source tree) instead of the copy "
+            "built into agora-master",
+            "");
   loggingFlags.declare(flags);
   if (Status status = flags.parse(argc, argv); !status.ok()) return fail(status.message());
   if (flags.helpRequested()) {
@@ -39,6 +46,8 @@ int main(int argc, char** argv) {
     return EXIT_SUCCESS;
   }
   if (Status status = master::checkMasterOptions(options); !status.ok()) return fail(status.message());
+  Result<webui::WebUi> webUi = webui::WebUi::create(webuiDir);
+  if (!webUi.ok()) return fail(webUi.error().message());
   initLogging(loggingFlags.options());
   auto log = logger("master");
 
@@ -54,7 +63,9 @@ int main(int argc, char** argv) {
                                       "tcp://" + ip + ":" + std::to_string(options.zmqPort), TransportOptions{},
                                       [&master](const PeerId& from, internal::Envelope&& envelope) {
                                         master->receive(from, std::move(envelope));
-                                      });
+                                      },
+                                      // A scheduler's connection closed: its failover timeout starts.
+                                      [&master](const std::string& peer) { master->disconnected(peer); });
   if (!router.ok()) return fail("Failed to bind the ZeroMQ port: " + router.error().message());
 
   master::Master daemon(options, runtime.clock(), **router);
@@ -62,9 +73,11 @@ int main(int argc, char** argv) {
   if (Status status = daemon.recover(); !status.ok()) return fail(status.message());
 
   const RouterMessenger& messenger = **router;
+  webui::AgentProxy agentProxy(runtime.loop(),
+                               [&daemon](const std::string& agentId) { return daemon.agentHttpAddress(agentId); });
   runtime.addStandardRoutes(
       flags, [] { return true; },
-      [&daemon, &messenger] {
+      [&daemon, &messenger, &webUi, &agentProxy] {
         MetricsSnapshot snapshot = daemon.metrics();
         const MessengerCounters& counters = messenger.counters();
         snapshot["master/messages_received"] = static_cast<double>(counters.received);
@@ -74,6 +87,12 @@ int main(int argc, char** argv) {
         const TransportCounters& transport = messenger.transportCounters();
         snapshot["master/dropped_messages"] =
             static_cast<double>(counters.dropped_invalid + transport.dropped_malformed + transport.dropped_oversized);
+        snapshot["master/webui/files_served"] = static_cast<double>(webUi->counters().served);
+        snapshot["master/webui/files_not_found"] = static_cast<double>(webUi->counters().not_found);
+        snapshot["master/webui/paths_rejected"] = static_cast<double>(webUi->counters().rejected);
+        snapshot["master/webui/agent_proxy_requests"] = static_cast<double>(agentProxy.counters().requests);
+        snapshot["master/webui/agent_proxy_failures"] = static_cast<double>(agentProxy.counters().failures);
+        snapshot["master/webui/agent_proxy_rejected"] = static_cast<double>(agentProxy.counters().rejected);
         return snapshot;
       });
   auto json = [](const nlohmann::json& body) { return HttpResponse::json(200, body); };
@@ -84,6 +103,15 @@ int main(int argc, char** argv) {
   for (const char* path : {"/state", "/master/state"}) {
     runtime.http().route("GET", path, [&daemon, json](const HttpRequest&) { return json(daemon.stateJson()); });
   }
+  // The web UI at / (every path no other route claims) and its proxy to
+  // agents (docs/operations.md, "Web UI").
+  runtime.http().route("GET", "/*", [&webUi](const HttpRequest& request) { return webUi->serve(request); });
+  for (const char* method : {"POST", "PUT", "DELETE", "PATCH"}) {
+    runtime.http().route(method, "/*", [](const HttpRequest&) { return HttpResponse::error(404, "No such endpoint"); });
+  }
+  runtime.http().routeAsync("GET", "/agent/*", [&agentProxy](const HttpRequest& request, HttpServer::Responder respond) {
+    agentProxy.handle(request, std::move(respond));
+  });
 
   if (Status status = runtime.http().listen(ip, static_cast<uint16_t>(options.port)); !status.ok()) {
     return fail("Failed to listen on " + ip + ":" + std::to_string(options.port) + ": " + status.message());

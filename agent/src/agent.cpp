@@ -60,6 +60,7 @@ AgentImpl::AgentImpl(AgentOptions options, Clock& clock, Messenger& messenger, C
       startTime_(clock.now()) {}
 
 AgentImpl::~AgentImpl() {
+  *alive_ = false;
   for (std::optional<TimerId>* timer : {&registrationTimer_, &pingTimer_}) {
     if (*timer) clock_.cancel(**timer);
   }
@@ -138,6 +139,8 @@ Status Agent::recover() { return impl_->recover(); }
 void Agent::receive(const PeerId& from, internal::Envelope&& envelope) { impl_->receive(from, std::move(envelope)); }
 
 nlohmann::json Agent::stateJson() const { return impl_->stateJson(); }
+
+nlohmann::json Agent::monitorStatisticsJson() { return impl_->monitorStatisticsJson(); }
 
 std::map<std::string, double> Agent::metrics() const { return impl_->metrics(); }
 

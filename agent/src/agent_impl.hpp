@@ -6,7 +6,10 @@
 //   agent.cpp          construction, the dispatch table, sending, counters
 //   recovery.cpp       recover(): checkpoint, resources check, executors
 //   registration.cpp   (re)registration with backoff, pings, shutdown
-//   executors.cpp      RunTask, the executor API, kills, terminations
+//   executors.cpp      RunTask, launching executors, their records
+//   executor_api.cpp   the executor API, status updates, acknowledgements
+//   terminations.cpp   kills, shutdowns, container terminations
+//   monitor.cpp        /monitor/statistics
 //   operations.cpp     RESERVE/UNRESERVE, CheckpointResources
 //   state_json.cpp     /state, metrics, sandbox paths
 //   options.cpp        flags, validation, --attributes
@@ -32,8 +35,18 @@ inline constexpr Duration kDefaultPingTimeout = std::chrono::seconds(75);
 inline constexpr Duration kRegistrationBackoffMax = std::chrono::minutes(1);
 inline constexpr size_t kMaxCompletedExecutorsPerFramework = 150;
 inline constexpr size_t kMaxCompletedFrameworks = 50;
+// How old a /monitor/statistics sample may be before a request starts a
+// new one.
+inline constexpr Duration kStatisticsMaxAge = std::chrono::seconds(1);
 // The command executor's allowance on top of its task (Mesos).
 inline constexpr const char* kCommandExecutorOverhead = "cpus:0.1;mem:32";
+
+// Whether the framework handles TASK_DROPPED/GONE/UNREACHABLE.
+bool partitionAware(const v1::FrameworkInfo& info);
+// The resources of a wire list; empty when they do not parse (validated
+// earlier).
+Resources resourcesOf(const google::protobuf::RepeatedPtrField<v1::Resource>& resources);
+v1::executor::Event executorEvent(v1::executor::Event::Type type);
 
 // The resources checkpointed resources were made from: without their
 // dynamic reservations and persistence (what --resources must provide).
@@ -74,7 +87,14 @@ struct ExecutorRecord {
   std::optional<TimerId> timer;             // Registration, reregistration or shutdown grace.
   std::optional<Termination> pendingTermination;
   bool recovered = false;  // Adopted after an agent restart.
+  // Uuids of TASK_FAILED updates held while the containerizer checks for a
+  // limitation (Containerizer::checkLimitation).
+  std::set<std::string> limitationChecks;
 };
+
+// The container's hard limits from its tasks' TaskInfo.limits
+// (ContainerConfig::limits).
+std::map<std::string, double> containerLimits(const ExecutorRecord& executor);
 
 struct FrameworkRecord {
   v1::FrameworkInfo info;
@@ -133,6 +153,9 @@ class AgentImpl {
   void reconcile(const internal::ReconcileTasks& reconcile);
   void maybeFinishShutdown();
   internal::ReregisterAgent reregistration() const;
+  // "HOST:PORT" of our HTTP server as others reach it: --ip unless it is a
+  // wildcard, else the hostname.
+  std::string httpAddress() const;
 
   // --- executors.cpp ---
   void onRunTask(const PeerId& from, internal::Envelope& envelope);
@@ -146,6 +169,10 @@ class AgentImpl {
   void onExecutorSubscribe(const PeerId& from, ExecutorRecord& executor, const v1::executor::Call& call);
   void onExecutorUpdate(const PeerId& from, ExecutorRecord& executor, const v1::executor::Call& call);
   void onExecutorMessage(const PeerId& from, ExecutorRecord& executor, const v1::executor::Call& call);
+  // Records an executor's update and acknowledges it to the executor once
+  // durable (duplicates and rejected ones are acknowledged too).
+  void recordExecutorUpdate(ExecutorRecord& executor, internal::StatusUpdate update);
+  void acknowledgeExecutorUpdate(const ExecutorRecord& executor, const v1::TaskStatus& status);
 
   FrameworkRecord& ensureFramework(const v1::FrameworkInfo& info);
   // An update of the agent's own (SOURCE_AGENT) with a fresh uuid.
@@ -196,6 +223,10 @@ class AgentImpl {
   std::map<std::string, double> metrics() const;
   std::optional<std::string> sandboxPath(const std::string& frameworkId, const std::string& taskId) const;
 
+  // --- monitor.cpp ---
+  nlohmann::json monitorStatisticsJson();
+  void sampleStatistics();
+
   // --- State ---
   AgentOptions options_;
   Clock& clock_;
@@ -232,7 +263,17 @@ class AgentImpl {
   };
   std::map<std::string, PendingOperation> operations_;  // By operation uuid.
 
+  struct StatisticsCache {
+    std::optional<TimePoint> taken;  // When the latest sample was started.
+    bool inFlight = false;
+    std::map<std::string, ContainerUsage> usage;  // By container ID.
+  };
+  StatisticsCache statistics_;
+
   Counters counters_;
+  // False once the agent is destroyed: containerizer callbacks still in
+  // flight then do nothing.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace agora::agent

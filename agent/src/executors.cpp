@@ -1,7 +1,9 @@
-// Tasks and executors: RunTask, the executor API (SUBSCRIBE, UPDATE,
-// MESSAGE), kills, shutdowns, timeouts and container terminations.
+// Tasks and executors: RunTask, launching executors into their containers,
+// and the records kept about them (checkpoint, completion). The executor API
+// is in executor_api.cpp, kills and terminations in terminations.cpp.
 
 #include <filesystem>
+#include <set>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -14,7 +16,7 @@ namespace {
 
 using ExecutorState = ExecutorRecord::State;
 
-constexpr size_t kMaxCompletedTasksPerExecutor = 200;
+}  // namespace
 
 bool partitionAware(const v1::FrameworkInfo& info) {
   for (const auto& capability : info.capabilities()) {
@@ -28,13 +30,11 @@ Resources resourcesOf(const google::protobuf::RepeatedPtrField<v1::Resource>& re
   return parsed.ok() ? *parsed : Resources();
 }
 
-v1::executor::Event event(v1::executor::Event::Type type) {
+v1::executor::Event executorEvent(v1::executor::Event::Type type) {
   v1::executor::Event e;
   e.set_type(type);
   return e;
 }
-
-}  // namespace
 
 internal::StatusUpdate AgentImpl::makeAgentUpdate(const v1::FrameworkID& frameworkId, const v1::TaskID& taskId,
                                                   const v1::ExecutorID* executorId, v1::TaskState state,
@@ -216,6 +216,26 @@ Duration AgentImpl::shutdownGracePeriod(const ExecutorRecord& executor) const {
   return options_.executorShutdownGracePeriod;
 }
 
+std::map<std::string, double> containerLimits(const ExecutorRecord& executor) {
+  // A resource some task limits: the sum over tasks of each one's limit (its
+  // request when it sets none) plus the executor's own request, as Mesos.
+  std::map<std::string, double> limits;
+  std::set<std::string> limited;
+  for (const auto& [taskId, task] : executor.tasks) {
+    for (const auto& [name, value] : task.info.limits()) limited.insert(name);
+  }
+  for (const std::string& name : limited) {
+    double total = resourcesOf(executor.info.resources()).scalar(name).toDouble();
+    for (const auto& [taskId, task] : executor.tasks) {
+      auto it = task.info.limits().find(name);
+      total += it != task.info.limits().end() ? it->second.value()
+                                              : resourcesOf(task.info.resources()).scalar(name).toDouble();
+    }
+    limits[name] = total;  // Infinity stays infinity.
+  }
+  return limits;
+}
+
 void AgentImpl::launchExecutor(FrameworkRecord& framework, ExecutorRecord& executor) {
   const std::string frameworkId = executor.frameworkId.value();
   const std::string executorId = executor.info.executor_id().value();
@@ -239,6 +259,7 @@ void AgentImpl::launchExecutor(FrameworkRecord& framework, ExecutorRecord& execu
   config.frameworkId = executor.frameworkId;
   config.executorInfo = executor.info;
   config.resources = executor.resources;
+  config.limits = containerLimits(executor);
   config.sandbox = executor.directory;
   const v1::CommandInfo& command = executor.info.command();
   std::string user = command.has_user() ? command.user() : framework.info.user();
@@ -321,398 +342,12 @@ void AgentImpl::watchContainer(const ExecutorRecord& executor) {
 void AgentImpl::deliverQueuedTasks(ExecutorRecord& executor) {
   for (auto& [taskId, task] : executor.tasks) {
     if (task.launched || isTerminalState(task.task.state())) continue;
-    v1::executor::Event launch = event(v1::executor::Event::LAUNCH);
+    v1::executor::Event launch = executorEvent(v1::executor::Event::LAUNCH);
     *launch.mutable_launch()->mutable_task() = task.info;
     sendToExecutor(executor, std::move(launch));
     task.launched = true;
     checkpointTask(executor, task);
   }
-}
-
-// --- Updates -------------------------------------------------------------------
-
-void AgentImpl::agentUpdate(ExecutorRecord& executor, const std::string& taskId, v1::TaskState state,
-                            v1::TaskStatus::Reason reason, const std::string& message) {
-  auto it = executor.tasks.find(taskId);
-  if (it == executor.tasks.end()) return;
-  internal::StatusUpdate update = makeAgentUpdate(executor.frameworkId, it->second.task.task_id(),
-                                                  &executor.info.executor_id(), state, reason, message);
-  if (Status s = recordUpdate(executor, std::move(update)); !s.ok()) {
-    log_->error("Failed to record the agent's update for task {}: {}", quoteForLog(taskId), s.message());
-  }
-}
-
-Status AgentImpl::recordUpdate(ExecutorRecord& executor, internal::StatusUpdate update) {
-  const std::string taskId = update.status().task_id().value();
-  TaskRecord& task = executor.tasks.at(taskId);
-  // Durable (and forwarded if it is the stream's head) first.
-  AGORA_RETURN_IF_ERROR(updates_->update(update));
-  v1::TaskState state = update.status().state();
-  bool wasTerminal = isTerminalState(task.task.state());
-  task.task.set_state(state);
-  v1::TaskStatus* status = task.task.add_statuses();
-  *status = update.status();
-  status->clear_data();
-  if (state == v1::TASK_STARTING || state == v1::TASK_RUNNING) task.launched = true;
-  if (isTerminalState(state) && !wasTerminal) {
-    ++counters_.terminalTasks[state];
-    executor.resources -= resourcesOf(task.task.resources());
-  }
-  checkpointTask(executor, task);
-  return Status::OK();
-}
-
-void AgentImpl::onStatusUpdateAcknowledgement(const PeerId& from, internal::Envelope& envelope) {
-  const internal::StatusUpdateAcknowledgement& ack = envelope.status_update_acknowledgement();
-  if (!info_.has_id() || ack.agent_id().value() != info_.id().value()) {
-    drop(from, envelope, "for another agent");
-    return;
-  }
-  TaskKey key{ack.framework_id().value(), ack.task_id().value()};
-  auto acknowledged = updates_->acknowledge(key, ack.uuid());
-  if (!acknowledged.ok()) {
-    log_->error("Failed to record an acknowledgement for task {}: {}", quoteForLog(key.second),
-                acknowledged.error().message());
-  } else if (!*acknowledged) {
-    log_->debug("Ignoring an acknowledgement for task {} that does not match its pending update",
-                quoteForLog(key.second));
-  }
-}
-
-void AgentImpl::onStreamClosed(const TaskKey& key) {
-  ExecutorRecord* executor = executorOfTask(key.first, key.second);
-  if (executor == nullptr) {
-    // A stream of a task the agent did not have (reconciliation).
-    maybeRemoveFramework(key.first);
-    return;
-  }
-  auto it = executor->tasks.find(key.second);
-  executor->completedTasks.push_back(it->second.task);
-  if (executor->completedTasks.size() > kMaxCompletedTasksPerExecutor) executor->completedTasks.pop_front();
-  executor->tasks.erase(it);
-  if (Status s = store_->removeTask(key.first, key.second); !s.ok()) log_->error("{}", s.message());
-  maybeCompleteExecutor(key.first, executor->info.executor_id().value());
-}
-
-// --- The executor API ------------------------------------------------------------
-
-void AgentImpl::onExecutorCall(const PeerId& from, internal::Envelope& envelope) {
-  const v1::executor::Call& call = envelope.executor_call();
-  auto invalid = [&](const std::string& why) {
-    if (call.type() == v1::executor::Call::UPDATE) ++counters_.invalidStatusUpdates;
-    if (call.type() == v1::executor::Call::MESSAGE) ++counters_.invalidFrameworkMessages;
-    drop(from, envelope, why);
-  };
-  ExecutorRecord* executor = this->executor(call.framework_id().value(), call.executor_id().value());
-  if (executor == nullptr) {
-    invalid(this->framework(call.framework_id().value()) == nullptr ? "unknown framework" : "unknown executor");
-    return;
-  }
-  if (call.type() == v1::executor::Call::SUBSCRIBE) {
-    onExecutorSubscribe(from, *executor, call);
-    return;
-  }
-  if (executor->peer != from) {
-    invalid("not the subscribed executor of " + quoteForLog(call.executor_id().value()));
-    return;
-  }
-  switch (call.type()) {
-    case v1::executor::Call::UPDATE:
-      onExecutorUpdate(from, *executor, call);
-      return;
-    case v1::executor::Call::MESSAGE:
-      onExecutorMessage(from, *executor, call);
-      return;
-    case v1::executor::Call::HEARTBEAT:
-      return;
-    default:
-      invalid("unknown call type");
-  }
-}
-
-void AgentImpl::onExecutorSubscribe(const PeerId& from, ExecutorRecord& executor, const v1::executor::Call& call) {
-  const std::string executorId = executor.info.executor_id().value();
-  if (executor.state == ExecutorState::kTerminating || executor.state == ExecutorState::kTerminated) {
-    log_->warn("Executor {} subscribed while terminating; telling it to shut down", quoteForLog(executorId));
-    internal::Envelope envelope;
-    *envelope.mutable_executor_event() = event(v1::executor::Event::SHUTDOWN);
-    messenger_.send(from, std::move(envelope));
-    return;
-  }
-  if (executor.timer) clock_.cancel(*executor.timer);
-  executor.timer.reset();
-  bool resubscribe = !executor.peer.empty();
-  executor.peer = from;
-  executor.state = ExecutorState::kRunning;
-  log_->info("Executor {} of framework {} {}subscribed", quoteForLog(executorId), executor.frameworkId.value(),
-             resubscribe ? "re" : "");
-  // The tasks the executor already has were delivered before a restart.
-  for (const v1::TaskInfo& task : call.subscribe().unacknowledged_tasks()) {
-    auto it = executor.tasks.find(task.task_id().value());
-    if (it != executor.tasks.end() && !it->second.launched) {
-      it->second.launched = true;
-      checkpointTask(executor, it->second);
-    }
-  }
-  checkpointExecutor(executor);
-
-  FrameworkRecord* framework = this->framework(executor.frameworkId.value());
-  v1::executor::Event subscribed = event(v1::executor::Event::SUBSCRIBED);
-  *subscribed.mutable_subscribed()->mutable_executor_info() = executor.info;
-  *subscribed.mutable_subscribed()->mutable_framework_info() = framework->info;
-  *subscribed.mutable_subscribed()->mutable_agent_info() = info_;
-  subscribed.mutable_subscribed()->mutable_container_id()->set_value(executor.containerId);
-  sendToExecutor(executor, std::move(subscribed));
-
-  // Updates the executor sent while the agent was away.
-  for (const v1::executor::Call::Update& update : call.subscribe().unacknowledged_updates()) {
-    v1::executor::Call replay;
-    *replay.mutable_executor_id() = call.executor_id();
-    *replay.mutable_framework_id() = call.framework_id();
-    replay.set_type(v1::executor::Call::UPDATE);
-    *replay.mutable_update() = update;
-    onExecutorUpdate(from, executor, replay);
-  }
-  deliverQueuedTasks(executor);
-}
-
-void AgentImpl::onExecutorUpdate(const PeerId& from, ExecutorRecord& executor, const v1::executor::Call& call) {
-  auto invalid = [&](const std::string& why) {
-    ++counters_.invalidStatusUpdates;
-    ++counters_.droppedMessages;
-    log_->warn("Dropping a status update from executor {} ({}): {}", quoteForLog(call.executor_id().value()),
-               quoteForLog(from), why);
-  };
-  auto acknowledge = [&](const v1::TaskStatus& status) {
-    v1::executor::Event ack = event(v1::executor::Event::ACKNOWLEDGED);
-    *ack.mutable_acknowledged()->mutable_task_id() = status.task_id();
-    ack.mutable_acknowledged()->set_uuid(status.uuid());
-    sendToExecutor(executor, std::move(ack));
-  };
-  if (!call.has_update()) {
-    invalid("no update");
-    return;
-  }
-  const v1::TaskStatus& status = call.update().status();
-  if (!status.has_uuid() || status.uuid().size() != 16) {
-    invalid("the update has no valid uuid");
-    return;
-  }
-  if (status.state() == v1::TASK_STAGING) {
-    invalid("executors may not send TASK_STAGING");
-    return;
-  }
-  const std::string& taskId = status.task_id().value();
-  if (!executor.tasks.count(taskId)) {
-    for (const v1::Task& done : executor.completedTasks) {
-      if (done.task_id().value() == taskId) {
-        // Already recorded and acknowledged by the scheduler: let the
-        // executor forget it.
-        acknowledge(status);
-        return;
-      }
-    }
-    invalid("task " + quoteForLog(taskId) + " is not a task of this executor");
-    return;
-  }
-  internal::StatusUpdate update;
-  *update.mutable_framework_id() = executor.frameworkId;
-  *update.mutable_executor_id() = executor.info.executor_id();
-  *update.mutable_agent_id() = info_.id();
-  *update.mutable_status() = status;
-  v1::TaskStatus* s = update.mutable_status();
-  s->set_source(v1::TaskStatus::SOURCE_EXECUTOR);
-  *s->mutable_agent_id() = info_.id();
-  *s->mutable_executor_id() = executor.info.executor_id();
-  double now = std::chrono::duration<double>(clock_.wallNow().time_since_epoch()).count();
-  if (!s->has_timestamp()) s->set_timestamp(now);
-  update.set_timestamp(s->timestamp());
-  update.set_uuid(status.uuid());
-
-  Status recorded = recordUpdate(executor, std::move(update));
-  if (recorded.ok()) {
-    ++counters_.validStatusUpdates;
-    acknowledge(status);
-  } else if (recorded.code() == Status::Code::kAlreadyExists) {
-    log_->debug("Duplicate update for task {}", quoteForLog(taskId));
-    acknowledge(status);
-  } else if (recorded.code() == Status::Code::kFailedPrecondition) {
-    invalid(recorded.message());
-    acknowledge(status);  // So that the executor stops resending it.
-  } else {
-    // Not durable: no acknowledgement, the executor resends.
-    log_->error("Failed to record an update for task {}: {}", quoteForLog(taskId), recorded.message());
-  }
-}
-
-void AgentImpl::onExecutorMessage(const PeerId&, ExecutorRecord& executor, const v1::executor::Call& call) {
-  if (!call.has_message()) {
-    ++counters_.invalidFrameworkMessages;
-    return;
-  }
-  ++counters_.validFrameworkMessages;
-  internal::Envelope envelope;
-  internal::ExecutorToFramework* message = envelope.mutable_executor_to_framework();
-  *message->mutable_agent_id() = info_.id();
-  *message->mutable_framework_id() = executor.frameworkId;
-  *message->mutable_executor_id() = executor.info.executor_id();
-  message->set_data(call.message().data());
-  sendToMaster(std::move(envelope));
-}
-
-void AgentImpl::onFrameworkToExecutor(const PeerId& from, internal::Envelope& envelope) {
-  const internal::FrameworkToExecutor& message = envelope.framework_to_executor();
-  ExecutorRecord* executor = this->executor(message.framework_id().value(), message.executor_id().value());
-  if (executor == nullptr || executor->state != ExecutorState::kRunning) {
-    ++counters_.invalidFrameworkMessages;
-    drop(from, envelope, "no running executor " + quoteForLog(message.executor_id().value()));
-    return;
-  }
-  ++counters_.validFrameworkMessages;
-  v1::executor::Event e = event(v1::executor::Event::MESSAGE);
-  e.mutable_message()->set_data(message.data());
-  sendToExecutor(*executor, std::move(e));
-}
-
-// --- Kills and shutdowns -----------------------------------------------------------
-
-void AgentImpl::onKillTask(const PeerId&, internal::Envelope& envelope) {
-  const internal::KillTask& kill = envelope.kill_task();
-  const std::string& frameworkId = kill.framework_id().value();
-  const std::string& taskId = kill.task_id().value();
-  ExecutorRecord* executor = executorOfTask(frameworkId, taskId);
-  if (executor == nullptr) {
-    log_->warn("Cannot kill unknown task {} of framework {}", quoteForLog(taskId), quoteForLog(frameworkId));
-    return;
-  }
-  TaskRecord& task = executor->tasks.at(taskId);
-  if (isTerminalState(task.task.state())) return;
-  if (!task.launched) {
-    // The executor never saw the task: the agent answers for it.
-    agentUpdate(*executor, taskId, v1::TASK_KILLED, v1::TaskStatus::REASON_TASK_KILLED_DURING_LAUNCH,
-                "Killed before delivery to the executor");
-    bool anyLive = false;
-    for (const auto& [id, t] : executor->tasks) anyLive |= !isTerminalState(t.task.state());
-    if (!anyLive && executor->state != ExecutorState::kRunning) {
-      terminateExecutor(*executor,
-                        {v1::TASK_KILLED, v1::TaskStatus::REASON_TASK_KILLED_DURING_LAUNCH, "No tasks left"},
-                        Duration::zero(), false);
-    }
-    return;
-  }
-  if (executor->state != ExecutorState::kRunning) return;  // Terminating: its tasks end with it.
-  v1::executor::Event e = event(v1::executor::Event::KILL);
-  *e.mutable_kill()->mutable_task_id() = kill.task_id();
-  if (kill.has_kill_policy()) *e.mutable_kill()->mutable_kill_policy() = kill.kill_policy();
-  else if (task.info.has_kill_policy()) *e.mutable_kill()->mutable_kill_policy() = task.info.kill_policy();
-  sendToExecutor(*executor, std::move(e));
-}
-
-void AgentImpl::onShutdownFramework(const PeerId&, internal::Envelope& envelope) {
-  const std::string frameworkId = envelope.shutdown_framework().framework_id().value();
-  FrameworkRecord* framework = this->framework(frameworkId);
-  if (framework == nullptr) return;
-  log_->info("Shutting down framework {}", quoteForLog(frameworkId));
-  framework->removing = true;
-  std::vector<std::string> executorIds;
-  for (auto& [id, executor] : framework->executors) executorIds.push_back(id);
-  for (const std::string& id : executorIds) {
-    ExecutorRecord* executor = this->executor(frameworkId, id);
-    if (executor == nullptr) continue;
-    terminateExecutor(*executor, {v1::TASK_KILLED, v1::TaskStatus::REASON_FRAMEWORK_REMOVED, "Framework removed"},
-                      shutdownGracePeriod(*executor), true);
-  }
-  maybeRemoveFramework(frameworkId);
-}
-
-void AgentImpl::onShutdownExecutor(const PeerId& from, internal::Envelope& envelope) {
-  const internal::ShutdownExecutor& shutdown = envelope.shutdown_executor();
-  ExecutorRecord* executor = this->executor(shutdown.framework_id().value(), shutdown.executor_id().value());
-  if (executor == nullptr) {
-    drop(from, envelope, "unknown executor");
-    return;
-  }
-  terminateExecutor(*executor,
-                    {v1::TASK_KILLED, v1::TaskStatus::REASON_EXECUTOR_TERMINATED, "Executor shut down"},
-                    shutdownGracePeriod(*executor), true);
-}
-
-void AgentImpl::onUpdateFramework(const PeerId&, internal::Envelope& envelope) {
-  const internal::UpdateFramework& update = envelope.update_framework();
-  if (framework(update.framework_id().value()) == nullptr) return;
-  v1::FrameworkInfo info = update.framework_info();
-  *info.mutable_id() = update.framework_id();
-  ensureFramework(info);
-}
-
-void AgentImpl::terminateExecutor(ExecutorRecord& executor, ExecutorRecord::Termination termination, Duration grace,
-                                  bool sendShutdown) {
-  if (executor.state == ExecutorState::kTerminating || executor.state == ExecutorState::kTerminated) return;
-  if (executor.timer) clock_.cancel(*executor.timer);
-  executor.timer.reset();
-  bool graceful = sendShutdown && executor.state == ExecutorState::kRunning && !executor.peer.empty();
-  for (auto& [taskId, task] : executor.tasks) {
-    if (isTerminalState(task.task.state())) continue;
-    // A subscribed executor reports its delivered tasks itself.
-    if (graceful && task.launched) continue;
-    agentUpdate(executor, taskId, termination.state, termination.reason, termination.message);
-  }
-  executor.pendingTermination = termination;
-  bool launching = executor.state == ExecutorState::kLaunching;
-  executor.state = ExecutorState::kTerminating;
-  const std::string containerId = executor.containerId;
-  if (graceful) {
-    sendToExecutor(executor, event(v1::executor::Event::SHUTDOWN));
-    executor.timer = clock_.schedule(grace, [this, containerId] { containerizer_.destroy(containerId, Duration::zero()); });
-  } else if (!launching) {
-    containerizer_.destroy(containerId, grace);
-  }
-  // A launching container is destroyed once its launch returns.
-}
-
-void AgentImpl::onExecutorTerminated(const std::string& frameworkId, const std::string& executorId,
-                                     const std::string& containerId, const ContainerTermination& termination) {
-  ExecutorRecord* executor = this->executor(frameworkId, executorId);
-  if (executor == nullptr || executor->containerId != containerId) return;
-  if (executor->state == ExecutorState::kTerminated) return;
-  if (executor->timer) clock_.cancel(*executor->timer);
-  executor->timer.reset();
-  log_->info("Executor {} of framework {} terminated: {}", quoteForLog(executorId), frameworkId,
-             termination.message);
-  for (auto& [taskId, task] : executor->tasks) {
-    if (isTerminalState(task.task.state())) continue;
-    v1::TaskState state = v1::TASK_FAILED;
-    v1::TaskStatus::Reason reason = v1::TaskStatus::REASON_EXECUTOR_TERMINATED;
-    std::string message = "Executor terminated: " + termination.message;
-    if (termination.state || termination.reason) {
-      state = termination.state.value_or(v1::TASK_FAILED);
-      reason = termination.reason.value_or(v1::TaskStatus::REASON_CONTAINER_LIMITATION);
-      message = termination.message;
-    } else if (executor->pendingTermination) {
-      state = executor->pendingTermination->state;
-      reason = executor->pendingTermination->reason;
-      message = executor->pendingTermination->message;
-    }
-    internal::StatusUpdate update = makeAgentUpdate(executor->frameworkId, task.task.task_id(),
-                                                    &executor->info.executor_id(), state, reason, message);
-    if (termination.limitation) termination.limitation->toProto(update.mutable_status()->mutable_limitation()->mutable_resources());
-    if (Status s = recordUpdate(*executor, std::move(update)); !s.ok()) log_->error("{}", s.message());
-  }
-  executor->state = ExecutorState::kTerminated;
-  ++counters_.executorsTerminated;
-  checkpointExecutor(*executor);
-  if (!executor->commandExecutor && registration_ == Registration::kRegistered) {
-    internal::Envelope envelope;
-    internal::ExitedExecutor* exited = envelope.mutable_exited_executor();
-    *exited->mutable_agent_id() = info_.id();
-    *exited->mutable_framework_id() = executor->frameworkId;
-    *exited->mutable_executor_id() = executor->info.executor_id();
-    exited->set_status(termination.waitStatus.value_or(-1));
-    sendToMaster(std::move(envelope));
-  }
-  maybeCompleteExecutor(frameworkId, executorId);
-  maybeRemoveFramework(frameworkId);
-  maybeFinishShutdown();
 }
 
 // --- Bookkeeping -------------------------------------------------------------------
@@ -782,3 +417,4 @@ void AgentImpl::maybeRemoveFramework(const std::string& frameworkId) {
 }
 
 }  // namespace agora::agent
+

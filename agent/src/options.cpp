@@ -53,6 +53,20 @@ const std::set<std::string, std::less<>>& knownIsolators() {
   return known;
 }
 
+// A relative path of plain components, so that containers stay under it.
+Status validateCgroupsRoot(std::string_view root) {
+  if (root.empty() || root.front() == '/' || root.back() == '/') {
+    return Status::InvalidArgument("Invalid --cgroups_root: a relative path such as 'agora' or 'agora/prod'");
+  }
+  for (std::string_view part : split(root, '/')) {
+    if (part.empty() || part == "." || part == ".." || !validText(part)) {
+      return Status::InvalidArgument(fmt::format(
+          "Invalid --cgroups_root '{}': components are letters, digits, '_', '.' or '-'", quoteForLog(root)));
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<std::vector<v1::Attribute>> parseAttributes(std::string_view text) {
@@ -127,9 +141,15 @@ void declareAgentFlags(Flags& flags, AgentOptions* o, const std::string& default
             "", [](const std::string& value) { return parseAttributes(value).status(); });
   flags.add(&o->defaultRole, "default_role", "Role of resources given or detected without one", "*");
   flags.add(&o->isolation, "isolation",
-            "Comma-separated isolators: posix, or cgroups/cpu,cgroups/mem,cgroups/pids,namespaces/pid", "posix");
+            "Comma-separated isolators: posix, or any of cgroups/cpu,cgroups/mem,cgroups/pids,namespaces/pid "
+            "(the default; without root or cgroups the agent falls back to posix and says so)",
+            "cgroups/cpu,cgroups/mem,cgroups/pids,namespaces/pid");
   flags.add(&o->cgroupsRoot, "cgroups_root", "Cgroup (relative to each hierarchy) holding the containers",
-            "agora");
+            "agora", [](const std::string& value) { return validateCgroupsRoot(value); });
+  flags.add(&o->cgroupsEnableCfs, "cgroups_enable_cfs",
+            "Cap every container's cpu time at its cpus request with a CFS quota (cgroups/cpu)", false);
+  flags.add(&o->cgroupsPidsMax, "cgroups_pids_max", "pids.max of every container (cgroups/pids)", 4096,
+            inRange<int64_t>(1, 4194304));
   flags.add(&o->recover, "recover",
             "reconnect: reattach to running executors after a restart; cleanup: kill them and start clean",
             "reconnect", oneOf({"reconnect", "cleanup"}));
@@ -163,6 +183,7 @@ Status validateAgentOptions(const AgentOptions& options) {
       return Status::InvalidArgument(fmt::format("Invalid --isolation: unknown isolator '{}'", quoteForLog(isolator)));
     }
   }
+  AGORA_RETURN_IF_ERROR(validateCgroupsRoot(options.cgroupsRoot));
   if (options.recover != "reconnect" && options.recover != "cleanup") {
     return Status::InvalidArgument("Invalid --recover: must be reconnect or cleanup");
   }

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <cstdlib>
 #include <map>
 #include <sstream>
 
@@ -27,6 +28,7 @@ class PosixContainerizer final : public Containerizer {
       : clock_(clock), options_(std::move(options)), launcher_(cz::makePosixLauncher()), log_(logger("containerizer")) {}
 
   ~PosixContainerizer() override {
+    *alive_ = false;
     if (pollTimer_) clock_.cancel(*pollTimer_);
     for (auto& [id, container] : containers_) {
       if (container.killTimer) clock_.cancel(*container.killTimer);
@@ -41,7 +43,7 @@ class PosixContainerizer final : public Containerizer {
     if (config.user && geteuid() == 0) spec.user = config.user;
     auto result = std::make_shared<Result<pid_t>>(Status::Unavailable("not launched"));
     std::string containerId = config.containerId;
-    auto work = [this, containerId, spec, result] {
+    auto work = [launcher = launcher_, containerId, spec, result] {
       if (spec.user) {
         // The task's user owns its sandbox (Mesos does the same).
         struct passwd* entry = getpwnam(spec.user->c_str());
@@ -55,9 +57,10 @@ class PosixContainerizer final : public Containerizer {
           return;
         }
       }
-      *result = launcher_->launch(containerId, spec);
+      *result = launcher->launch(containerId, spec);
     };
-    auto finish = [this, containerId, result, done] {
+    auto finish = [this, alive = alive_, containerId, result, done] {
+      if (!*alive) return;
       if (result->ok()) {
         Container& container = containers_[containerId];
         container.pid = **result;
@@ -66,12 +69,7 @@ class PosixContainerizer final : public Containerizer {
       }
       done(*result);
     };
-    if (options_.runBlocking) {
-      options_.runBlocking(work, finish);
-    } else {
-      work();
-      clock_.schedule(Duration::zero(), finish);
-    }
+    runBlocking(work, finish);
   }
 
   void wait(const std::string& containerId, TerminationCallback done) override {
@@ -120,28 +118,29 @@ class PosixContainerizer final : public Containerizer {
     return alive;
   }
 
-  Result<v1::ResourceStatistics> usage(const std::string& containerId) override {
-    auto it = containers_.find(containerId);
-    if (it == containers_.end()) return Status::NotFound("Unknown container " + containerId);
-    v1::ResourceStatistics statistics;
-    statistics.set_timestamp(std::chrono::duration<double>(clock_.wallNow().time_since_epoch()).count());
+  void usage(const std::vector<std::string>& containerIds, UsageCallback done) override {
     // The executor process alone: posix has no container-wide accounting.
-    std::ifstream stat(fmt::format("/proc/{}/stat", it->second.pid));
-    std::string line;
-    if (std::getline(stat, line)) {
-      size_t close = line.rfind(')');
-      std::istringstream fields(close == std::string::npos ? "" : line.substr(close + 2));
-      std::vector<std::string> values;
-      for (std::string field; fields >> field;) values.push_back(field);
-      // Fields after the command: state is index 0, utime 11, stime 12, rss 21.
-      if (values.size() > 21) {
-        double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-        statistics.set_cpus_user_time_secs(std::stod(values[11]) / ticks);
-        statistics.set_cpus_system_time_secs(std::stod(values[12]) / ticks);
-        statistics.set_mem_rss_bytes(std::stoull(values[21]) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)));
-      }
+    auto pids = std::make_shared<std::map<std::string, pid_t>>();
+    for (const std::string& id : containerIds) {
+      auto it = containers_.find(id);
+      if (it != containers_.end()) (*pids)[id] = it->second.pid;
     }
-    return statistics;
+    auto result = std::make_shared<std::map<std::string, ContainerUsage>>();
+    double now = std::chrono::duration<double>(clock_.wallNow().time_since_epoch()).count();
+    auto work = [pids, result, now] {
+      for (const auto& [id, pid] : *pids) {
+        std::optional<ContainerUsage> sample = processUsage(pid);
+        if (!sample) continue;
+        sample->statistics.set_timestamp(now);
+        (*result)[id] = std::move(*sample);
+      }
+    };
+    runBlocking(work, [result, done] { done(std::move(*result)); });
+  }
+
+  void checkLimitation(const std::string&, LimitationCallback done) override {
+    // Nothing is limited without isolation.
+    clock_.schedule(Duration::zero(), [done] { done(std::nullopt); });
   }
 
   std::string isolation() const override { return "posix"; }
@@ -154,6 +153,36 @@ class PosixContainerizer final : public Containerizer {
     std::optional<TimerId> killTimer;
     std::vector<TerminationCallback> waiters;
   };
+
+  void runBlocking(std::function<void()> work, std::function<void()> done) {
+    if (options_.runBlocking) {
+      options_.runBlocking(std::move(work), std::move(done));
+    } else {
+      work();
+      clock_.schedule(Duration::zero(), std::move(done));
+    }
+  }
+
+  // cpu times and rss of one process from /proc/<pid>/stat.
+  static std::optional<ContainerUsage> processUsage(pid_t pid) {
+    std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+    std::string line;
+    if (!std::getline(stat, line)) return std::nullopt;
+    size_t close = line.rfind(')');
+    std::istringstream fields(close == std::string::npos ? "" : line.substr(close + 2));
+    std::vector<std::string> values;
+    for (std::string field; fields >> field;) values.push_back(field);
+    // Fields after the command: state is index 0, utime 11, stime 12, rss 21.
+    if (values.size() <= 21) return std::nullopt;
+    ContainerUsage usage;
+    double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+    usage.statistics.set_cpus_user_time_secs(std::strtod(values[11].c_str(), nullptr) / ticks);
+    usage.statistics.set_cpus_system_time_secs(std::strtod(values[12].c_str(), nullptr) / ticks);
+    usage.statistics.set_mem_rss_bytes(std::strtoull(values[21].c_str(), nullptr, 10) *
+                                       static_cast<uint64_t>(sysconf(_SC_PAGESIZE)));
+    usage.statistics.set_processes(1);
+    return usage;
+  }
 
   void signal(pid_t pid, int sig) {
     auto signalled = cz::killTree(pid, sig);
@@ -203,10 +232,11 @@ class PosixContainerizer final : public Containerizer {
 
   Clock& clock_;
   PosixContainerizerOptions options_;
-  std::unique_ptr<cz::Launcher> launcher_;
+  std::shared_ptr<cz::Launcher> launcher_;  // Shared with launches in flight on the worker.
   std::shared_ptr<spdlog::logger> log_;
   std::map<std::string, Container> containers_;
   std::optional<TimerId> pollTimer_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // False once destroyed.
 };
 
 }  // namespace

@@ -265,13 +265,9 @@ Status AgentImpl::recoverRuns(const CheckpointSnapshot& snapshot) {
         e->timer.reset();
         if (e->state != ExecutorRecord::State::kRegistering) return;
         FrameworkRecord* f = this->framework(frameworkId);
-        bool partitionAware = false;
-        for (const auto& capability : f->info.capabilities()) {
-          if (capability.type() == v1::FrameworkInfo::Capability::PARTITION_AWARE) partitionAware = true;
-        }
         if (subscribedBefore) {
           terminateExecutor(*e,
-                            {partitionAware ? v1::TASK_GONE : v1::TASK_LOST,
+                            {partitionAware(f->info) ? v1::TASK_GONE : v1::TASK_LOST,
                              v1::TaskStatus::REASON_EXECUTOR_REREGISTRATION_TIMEOUT,
                              "Executor did not reregister within " +
                                  formatDuration(options_.executorReregistrationTimeout)},

@@ -46,6 +46,7 @@ void AgentImpl::sendRegistration() {
     message->set_version(kAgoraVersion);
     addCapabilities(message->mutable_capabilities());
     message->mutable_resource_version_uuid()->set_value(resourceVersion_);
+    message->set_http_address(httpAddress());
     log_->info("Registering with the master (attempt {})", counters_.registrationAttempts);
   } else {
     *envelope.mutable_reregister_agent() = reregistration();
@@ -65,6 +66,13 @@ void AgentImpl::scheduleRegistrationRetry() {
   });
 }
 
+std::string AgentImpl::httpAddress() const {
+  const std::string& ip = options_.ip;
+  std::string host = ip.empty() || ip == "0.0.0.0" || ip == "::" ? info_.hostname() : ip;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return host + ":" + std::to_string(info_.port());
+}
+
 internal::ReregisterAgent AgentImpl::reregistration() const {
   internal::ReregisterAgent message;
   *message.mutable_agent_info() = info_;
@@ -72,6 +80,7 @@ internal::ReregisterAgent AgentImpl::reregistration() const {
   message.set_version(kAgoraVersion);
   addCapabilities(message.mutable_capabilities());
   message.mutable_resource_version_uuid()->set_value(resourceVersion_);
+  message.set_http_address(httpAddress());
   for (const auto& [frameworkId, framework] : frameworks_) {
     *message.add_frameworks() = framework.info;
     for (const auto& [executorId, executor] : framework.executors) {
@@ -185,12 +194,7 @@ void AgentImpl::onReconcileTasks(const PeerId&, internal::Envelope& envelope) {
 void AgentImpl::reconcile(const internal::ReconcileTasks& reconcile) {
   const std::string& frameworkId = reconcile.framework_id().value();
   FrameworkRecord* framework = this->framework(frameworkId);
-  bool partitionAware = false;
-  if (framework != nullptr) {
-    for (const auto& capability : framework->info.capabilities()) {
-      if (capability.type() == v1::FrameworkInfo::Capability::PARTITION_AWARE) partitionAware = true;
-    }
-  }
+  bool dropped = framework != nullptr && partitionAware(framework->info);
   for (const v1::TaskStatus& status : reconcile.statuses()) {
     const std::string& taskId = status.task_id().value();
     if (executorOfTask(frameworkId, taskId) != nullptr || updates_->hasStream({frameworkId, taskId})) continue;
@@ -198,7 +202,7 @@ void AgentImpl::reconcile(const internal::ReconcileTasks& reconcile) {
     // was forgotten. Reliable, like any update of the agent.
     internal::StatusUpdate update =
         makeAgentUpdate(reconcile.framework_id(), status.task_id(), nullptr,
-                        partitionAware ? v1::TASK_DROPPED : v1::TASK_LOST, v1::TaskStatus::REASON_RECONCILIATION,
+                        dropped ? v1::TASK_DROPPED : v1::TASK_LOST, v1::TaskStatus::REASON_RECONCILIATION,
                         "Task unknown to the agent");
     if (Status recorded = updates_->update(update); !recorded.ok()) {
       log_->error("Failed to record a reconciliation update for task {}: {}", quoteForLog(taskId),

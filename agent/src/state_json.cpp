@@ -177,6 +177,7 @@ std::map<std::string, double> AgentImpl::metrics() const {
   m["slave/dropped_messages"] = static_cast<double>(counters_.droppedMessages);
   m["slave/registration_attempts"] = static_cast<double>(counters_.registrationAttempts);
   m["slave/status_update_streams"] = updates_ ? static_cast<double>(updates_->streamCount()) : 0;
+  m["slave/status_updates_pending"] = updates_ ? static_cast<double>(updates_->pendingCount()) : 0;
   Resources total = totalResources();
   for (const char* name : {"cpus", "mem", "disk", "gpus"}) {
     m[std::string("slave/") + name + "_total"] = total.scalar(name).toDouble();

@@ -73,6 +73,12 @@ class StatusUpdateManager {
   // Unacknowledged updates of the task, oldest first (empty if none).
   std::vector<internal::StatusUpdate> pending(const TaskKey& key) const;
   size_t streamCount() const { return streams_.size(); }
+  // Updates recorded and not yet acknowledged by the scheduler, all streams.
+  size_t pendingCount() const {
+    size_t count = 0;
+    for (const auto& [key, stream] : streams_) count += stream.pending.size();
+    return count;
+  }
 
  private:
   struct Stream {

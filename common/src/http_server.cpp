@@ -32,6 +32,14 @@ using tcp = asio::ip::tcp;
 
 namespace detail {
 
+// A request whose handler has not answered yet: the connection's coroutine
+// sleeps on `wake` until the Responder (or stop()) cancels it.
+struct PendingResponse {
+  explicit PendingResponse(asio::io_context& loop) : wake(loop, asio::steady_timer::time_point::max()) {}
+  std::optional<HttpResponse> response;
+  asio::steady_timer wake;
+};
+
 struct HttpServerState {
   HttpServerState(asio::io_context& loop, HttpServerOptions options)
       : loop(loop), options(std::move(options)), acceptor(loop), warnings(this->options.now) {}
@@ -39,11 +47,14 @@ struct HttpServerState {
   asio::io_context& loop;
   const HttpServerOptions options;
   tcp::acceptor acceptor;
-  // path -> method -> handler.
-  std::map<std::string, std::map<std::string, HttpServer::Handler>, std::less<>> routes;
+  // path -> method -> handler; prefixes without their trailing '*'.
+  std::map<std::string, std::map<std::string, HttpServer::AsyncHandler>, std::less<>> routes;
+  std::map<std::string, std::map<std::string, HttpServer::AsyncHandler>, std::less<>> prefixRoutes;
   // Open connections, closed by stop(). Each entry lives as long as its
   // connection's coroutine.
   std::unordered_map<uint64_t, beast::tcp_stream*> connections;
+  // Requests waiting for an AsyncHandler, woken by stop().
+  std::unordered_map<uint64_t, std::shared_ptr<PendingResponse>> waiting;
   uint64_t nextConnectionId = 0;
   uint16_t port = 0;
   bool listening = false;
@@ -94,36 +105,74 @@ bool safeFieldText(std::string_view text) {
   return text.find_first_of("\r\n") == std::string_view::npos && !text.empty();
 }
 
-// Runs the route for a parsed request. Never throws. Sets `malformed` when
-// the target itself is bad: the server answers 400 and hangs up.
-HttpResponse dispatch(State& state, http::request<http::string_body>& message, const std::string& peer,
-                      bool& malformed) {
+using MethodHandlers = std::map<std::string, HttpServer::AsyncHandler>;
+
+// The handlers for `path`: its exact route, else the longest prefix route.
+const MethodHandlers* findRoute(const State& state, const std::string& path) {
+  if (auto exact = state.routes.find(path); exact != state.routes.end()) return &exact->second;
+  const MethodHandlers* best = nullptr;
+  size_t bestLength = 0;
+  for (const auto& [prefix, handlers] : state.prefixRoutes) {
+    if (path.starts_with(prefix) && (best == nullptr || prefix.size() > bestLength)) {
+      best = &handlers;
+      bestLength = prefix.size();
+    }
+  }
+  return best;
+}
+
+// What to do with a parsed request: answer `response` now, or call
+// `handler` with `request`.
+struct Dispatch {
+  std::optional<HttpResponse> response;
+  bool malformed = false;  // The target itself is bad: answer 400 and hang up.
+  const HttpServer::AsyncHandler* handler = nullptr;
+  HttpRequest request;
+};
+
+// Finds the route for a parsed request. Never throws.
+Dispatch dispatch(State& state, http::request<http::string_body>& message, const std::string& peer) {
+  Dispatch out;
   const std::string_view target(message.target().data(), message.target().size());
-  malformed = true;
+  out.malformed = true;
   if (target.empty() || target[0] != '/') {
-    return HttpResponse::error(400, "Request target must be an absolute path");
+    out.response = HttpResponse::error(400, "Request target must be an absolute path");
+    return out;
   }
   const size_t question = target.find('?');
   auto path = percentDecode(target.substr(0, question));
-  if (!path.ok()) return HttpResponse::fromStatus(path.error().withContext("Invalid request path"));
-  if (path->find('\0') != std::string::npos) return HttpResponse::error(400, "Invalid request path: NUL byte");
+  if (!path.ok()) {
+    out.response = HttpResponse::fromStatus(path.error().withContext("Invalid request path"));
+    return out;
+  }
+  if (path->find('\0') != std::string::npos) {
+    out.response = HttpResponse::error(400, "Invalid request path: NUL byte");
+    return out;
+  }
   auto query = parseQuery(question == std::string_view::npos ? std::string_view() : target.substr(question + 1));
-  if (!query.ok()) return HttpResponse::fromStatus(query.error());
-  malformed = false;
+  if (!query.ok()) {
+    out.response = HttpResponse::fromStatus(query.error());
+    return out;
+  }
+  out.malformed = false;
 
-  auto route = state.routes.find(*path);
-  if (route == state.routes.end()) return HttpResponse::error(404, "No such endpoint");
+  const MethodHandlers* route = findRoute(state, *path);
+  if (route == nullptr) {
+    out.response = HttpResponse::error(404, "No such endpoint");
+    return out;
+  }
   const std::string method(message.method_string());
-  auto handler = route->second.find(method);
-  if (handler == route->second.end()) {
+  auto handler = route->find(method);
+  if (handler == route->end()) {
     HttpResponse response = HttpResponse::error(405, "Method not allowed");
     std::string allow;
-    for (const auto& [name, unused] : route->second) allow += (allow.empty() ? "" : ", ") + name;
+    for (const auto& [name, unused] : *route) allow += (allow.empty() ? "" : ", ") + name;
     response.headers.emplace_back("Allow", allow);
-    return response;
+    out.response = std::move(response);
+    return out;
   }
 
-  HttpRequest request;
+  HttpRequest& request = out.request;
   request.method = method;
   request.path = std::move(path).value();
   request.query = std::move(query).value();
@@ -134,14 +183,39 @@ HttpResponse dispatch(State& state, http::request<http::string_body>& message, c
   }
   request.body = std::move(message.body());
   request.peer = peer;
+  out.handler = &handler->second;
+  return out;
+}
+
+// Runs `handler` and waits for its answer; nullopt when the server stopped
+// first. A handler that throws before answering gets a 500.
+asio::awaitable<std::optional<HttpResponse>> runHandler(State& state, uint64_t connection,
+                                                        HttpServer::AsyncHandler handler,
+                                                        const HttpRequest& request) {
+  auto pending = std::make_shared<detail::PendingResponse>(state.loop);
+  std::weak_ptr<detail::PendingResponse> weak = pending;
+  HttpServer::Responder respond = [weak](HttpResponse response) {
+    auto p = weak.lock();
+    if (!p || p->response) return;
+    p->response = std::move(response);
+    p->wake.cancel();
+  };
   try {
-    return handler->second(request);
+    handler(request, std::move(respond));
   } catch (const std::exception& e) {
-    spdlog::error("Handler for {} {} threw: {}", method, quoteForLog(request.path), e.what());
+    spdlog::error("Handler for {} {} threw: {}", request.method, quoteForLog(request.path), e.what());
+    if (!pending->response) pending->response = HttpResponse::error(500, "Internal server error");
   } catch (...) {
-    spdlog::error("Handler for {} {} threw a non-exception", method, quoteForLog(request.path));
+    spdlog::error("Handler for {} {} threw a non-exception", request.method, quoteForLog(request.path));
+    if (!pending->response) pending->response = HttpResponse::error(500, "Internal server error");
   }
-  return HttpResponse::error(500, "Internal server error");
+  if (!pending->response && !state.stopped) {
+    state.waiting.emplace(connection, pending);
+    beast::error_code ec;
+    co_await pending->wake.async_wait(asio::redirect_error(kAwait, ec));
+    state.waiting.erase(connection);
+  }
+  co_return std::move(pending->response);
 }
 
 http::response<http::string_body> toMessage(HttpResponse response, unsigned version, bool keepAlive) {
@@ -238,11 +312,17 @@ asio::awaitable<void> serveConnection(std::shared_ptr<State> state, tcp::socket 
     if (state->stopped) co_return;
 
     auto message = parser.release();
-    bool malformed = false;
-    HttpResponse response = dispatch(*state, message, peer, malformed);
-    if (malformed) warnBadRequest(*state, peer, 400, response.body);
-    const bool keepAlive = message.keep_alive() && !malformed;
-    if (!co_await writeResponse(*state, stream, std::move(response), message.version(), keepAlive)) co_return;
+    Dispatch route = dispatch(*state, message, peer);
+    if (route.malformed) warnBadRequest(*state, peer, 400, route.response->body);
+    if (!route.response) {
+      // Copied: stop() clears the routes while a request may be waiting.
+      route.response = co_await runHandler(*state, id, *route.handler, route.request);
+      if (!route.response || state->stopped) co_return;
+    }
+    const bool keepAlive = message.keep_alive() && !route.malformed;
+    if (!co_await writeResponse(*state, stream, std::move(*route.response), message.version(), keepAlive)) {
+      co_return;
+    }
     if (!keepAlive) break;
   }
   beast::error_code ec;
@@ -303,7 +383,18 @@ HttpServer::HttpServer(asio::io_context& loop, HttpServerOptions options)
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::route(std::string_view method, std::string path, Handler handler) {
-  state_->routes[std::move(path)][std::string(method)] = std::move(handler);
+  routeAsync(method, std::move(path), [handler = std::move(handler)](const HttpRequest& request, Responder respond) {
+    respond(handler(request));
+  });
+}
+
+void HttpServer::routeAsync(std::string_view method, std::string path, AsyncHandler handler) {
+  if (path.ends_with("/*")) {
+    path.pop_back();
+    state_->prefixRoutes[std::move(path)][std::string(method)] = std::move(handler);
+  } else {
+    state_->routes[std::move(path)][std::string(method)] = std::move(handler);
+  }
 }
 
 Status HttpServer::listen(std::string_view ip, uint16_t port) {
@@ -339,7 +430,9 @@ void HttpServer::stop() {
   // Closing completes their pending reads with an error; each coroutine then
   // unregisters itself (never inline, so iterating here is safe).
   for (auto& [id, stream] : state_->connections) stream->close();
+  for (auto& [id, pending] : state_->waiting) pending->wake.cancel();
   state_->routes.clear();
+  state_->prefixRoutes.clear();
 }
 
 HttpCounters HttpServer::counters() const {

@@ -3,6 +3,8 @@
 
 #include "agora/common/transport.hpp"
 
+#include <map>
+
 #include "agora/common/id.hpp"
 #include "zmq_endpoint.hpp"
 
@@ -43,9 +45,10 @@ constexpr int kHandshakeFailures = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
 class RouterImpl final : public ZmqEndpoint {
  public:
   RouterImpl(boost::asio::io_context& loop, zmq::context_t& context, TransportOptions options,
-             Router::Handler handler)
+             Router::Handler handler, Router::DisconnectHandler onDisconnect)
       : ZmqEndpoint(loop, context, zmq::socket_type::router, std::move(options)),
-        handler_(std::move(handler)) {}
+        handler_(std::move(handler)),
+        onDisconnect_(std::move(onDisconnect)) {}
 
   Status bind(std::string_view endpoint) {
     try {
@@ -90,12 +93,51 @@ class RouterImpl final : public ZmqEndpoint {
       return;
     }
     ++counters_.received;
+    rememberConnection(identity, frames[1]);
     handler_(identity, frames[1].to_string_view());
   }
 
-  void onMonitorEvent(uint16_t, std::string_view) override {}
+  // Which connection (its file descriptor, ZMQ_SRCFD) each identity last
+  // spoke on, so that the monitor's DISCONNECTED(fd) can name the peer.
+  // Libzmq offers no per-peer notice in its stable API (ZMQ_ROUTER_NOTIFY
+  // is a draft, disabled in Debian's build). A peer that reconnects with the
+  // same identity (ZMQ_ROUTER_HANDOVER) moves to its new descriptor, so the
+  // old connection's close names nobody. Should a new connection reuse a
+  // closed descriptor and speak before the old DISCONNECTED is read, the
+  // notice names the new peer: owners must treat a later message from a
+  // peer as proof that it is connected again (the master does).
+  void rememberConnection(std::string_view identity, zmq::message_t& frame) {
+    if (!onDisconnect_) return;
+    const int fd = frame.get(ZMQ_SRCFD);
+    if (fd < 0) return;
+    auto known = fdByIdentity_.find(identity);
+    if (known != fdByIdentity_.end()) {
+      if (known->second == fd) return;
+      identityByFd_.erase(known->second);
+      known->second = fd;
+    } else {
+      fdByIdentity_.emplace(std::string(identity), fd);
+    }
+    if (auto previous = identityByFd_.find(fd); previous != identityByFd_.end()) {
+      fdByIdentity_.erase(previous->second);
+    }
+    identityByFd_[fd] = std::string(identity);
+  }
+
+  void onMonitorEvent(uint16_t event, uint32_t value, std::string_view) override {
+    if (event != ZMQ_EVENT_DISCONNECTED || !onDisconnect_) return;
+    auto it = identityByFd_.find(static_cast<int>(value));
+    if (it == identityByFd_.end()) return;
+    const std::string identity = std::move(it->second);
+    identityByFd_.erase(it);
+    fdByIdentity_.erase(identity);
+    onDisconnect_(identity);
+  }
 
   Router::Handler handler_;
+  Router::DisconnectHandler onDisconnect_;
+  std::map<int, std::string> identityByFd_;
+  std::map<std::string, int, std::less<>> fdByIdentity_;
   std::string endpoint_;
 };
 
@@ -151,7 +193,7 @@ class DealerImpl final : public ZmqEndpoint {
     handler_(frames[0].to_string_view());
   }
 
-  void onMonitorEvent(uint16_t event, std::string_view endpoint) override {
+  void onMonitorEvent(uint16_t event, uint32_t, std::string_view endpoint) override {
     // A disconnect without a handshake is a failed connection attempt, not
     // news to the owner: report transitions only.
     if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && !connected_) {
@@ -186,10 +228,11 @@ Status validateRoutingIdentity(std::string_view identity) {
 
 Result<std::unique_ptr<Router>> Router::bind(boost::asio::io_context& loop, zmq::context_t& context,
                                              std::string_view endpoint, TransportOptions options,
-                                             Handler handler) {
+                                             Handler handler, DisconnectHandler onDisconnect) {
   std::shared_ptr<detail::RouterImpl> impl;
   try {
-    impl = std::make_shared<detail::RouterImpl>(loop, context, std::move(options), std::move(handler));
+    impl = std::make_shared<detail::RouterImpl>(loop, context, std::move(options), std::move(handler),
+                                                std::move(onDisconnect));
   } catch (const zmq::error_t& e) {
     return Status::IoError(std::string("Failed to create a ZeroMQ socket: ") + e.what());
   }

@@ -147,13 +147,15 @@ void ZmqEndpoint::readMonitorEvent() {
   std::vector<zmq::message_t> frames;
   if (receiveMessage(monitor_, frames, 2) != 2 || frames[0].size() < 6) return;
   uint16_t event = 0;
+  uint32_t value = 0;
   std::memcpy(&event, frames[0].data(), sizeof(event));
+  std::memcpy(&value, static_cast<const char*>(frames[0].data()) + sizeof(event), sizeof(value));
   if (event == ZMQ_EVENT_DISCONNECTED) ++counters_.disconnects;
   if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
       event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
     ++counters_.handshake_failures;
   }
-  onMonitorEvent(event, frames[1].to_string_view());
+  onMonitorEvent(event, value, frames[1].to_string_view());
 }
 
 Status ZmqEndpoint::sendMessage(std::initializer_list<std::string_view> frames, std::string_view what) {

@@ -100,7 +100,9 @@ class ZmqEndpoint : public std::enable_shared_from_this<ZmqEndpoint> {
   // One inbound message: `frames` holds up to `keep` frames of `total`.
   virtual size_t framesToKeep() const = 0;
   virtual void onMessage(std::vector<zmq::message_t>& frames, size_t total) = 0;
-  virtual void onMonitorEvent(uint16_t event, std::string_view endpoint) = 0;
+  // `value` is the event's value: the file descriptor for ACCEPTED and
+  // DISCONNECTED (zmq_socket_monitor(3)).
+  virtual void onMonitorEvent(uint16_t event, uint32_t value, std::string_view endpoint) = 0;
 
   // Sends the frames as one message, without blocking. `what` names the
   // peer in errors. Counts sent or send_failures.

@@ -42,7 +42,8 @@ RouterMessenger::RouterMessenger(EnvelopeHandler handler, size_t maxBytes, Stead
 
 Result<std::unique_ptr<RouterMessenger>> RouterMessenger::bind(boost::asio::io_context& loop,
                                                                zmq::context_t& context, std::string_view endpoint,
-                                                               TransportOptions options, EnvelopeHandler handler) {
+                                                               TransportOptions options, EnvelopeHandler handler,
+                                                               Router::DisconnectHandler onDisconnect) {
   std::unique_ptr<RouterMessenger> messenger(
       new RouterMessenger(std::move(handler), options.max_message_bytes, options.now));
   RouterMessenger* self = messenger.get();
@@ -50,7 +51,8 @@ Result<std::unique_ptr<RouterMessenger>> RouterMessenger::bind(boost::asio::io_c
       messenger->router_,
       Router::bind(loop, context, endpoint, options, [self](std::string_view identity, std::string_view payload) {
         deliver(identity, payload, self->maxBytes_, self->limiter_, self->counters_, self->handler_);
-      }));
+      },
+      std::move(onDisconnect)));
   return messenger;
 }
 

@@ -139,6 +139,14 @@ void ExecutorDriverCore::agentLost() {
   executor_.disconnected(facade());
 }
 
+void ExecutorDriverCore::agentConnected() {
+  if (state_ != State::kSubscribing) return;
+  if (subscribeTimer_ != 0) clock_.cancel(subscribeTimer_);
+  subscribeTimer_ = 0;
+  sendSubscribe();
+  scheduleSubscribeRetry();
+}
+
 void ExecutorDriverCore::stop() {
   if (state_ == State::kStopped) return;
   cancelTimers();

@@ -113,11 +113,15 @@ class AgoraExecutorDriver::Impl final : public Executor {
     TransportOptions transport;
     // The last updates still leave when the executor stops right after them.
     transport.linger = std::chrono::seconds(2);
+    // The agent is local (ipc://): retry at a steady pace while it restarts,
+    // so that it gets its executors back at once.
+    transport.reconnect_interval_max = transport.reconnect_interval;
     auto dealer = DealerMessenger::connect(
         thread_.loop(), thread_.zmq(), environment_.agentEndpoint, newExecutorPeerId(), "agent", transport,
         [this](const PeerId& from, internal::Envelope&& envelope) { core_->handle(from, std::move(envelope)); },
         [this](Dealer::Event event, std::string_view) {
           if (event == Dealer::Event::kDisconnected) core_->agentLost();
+          if (event == Dealer::Event::kConnected) core_->agentConnected();
         });
     if (!dealer.ok()) {
       fail(dealer.error().withContext("Failed to connect to the agent at " + environment_.agentEndpoint));

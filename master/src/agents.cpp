@@ -43,6 +43,7 @@ void MasterProcess::registerAgent(const PeerId& from, const internal::RegisterAg
   agent->info.mutable_id()->set_value(agent->id);
   agent->peer = from;
   agent->version = message.version();
+  agent->httpAddress = httpAddressOf(message.agent_info(), message.http_address());
   agent->total = *total;
   agent->checkpointed = Resources::fromProto(message.checkpointed_resources()).valueOr(Resources());
   agent->registeredTime = clock_.wallNow();
@@ -102,6 +103,7 @@ void MasterProcess::reregisterAgent(const PeerId& from, const internal::Reregist
       agent.peer = from;
       agentByPeer_[from] = id;
     }
+    agent.httpAddress = httpAddressOf(info, message.http_address());
     agent.connected = true;
     agent.pongReceived = true;
     agent.missedPongs = 0;
@@ -131,6 +133,7 @@ void MasterProcess::reregisterAgent(const PeerId& from, const internal::Reregist
     }
     counters_["master/slave_reregistrations"] += 1;
     reply(agent, std::move(reconciliations));
+    resendKills(agent);
     return;
   }
 
@@ -140,6 +143,7 @@ void MasterProcess::reregisterAgent(const PeerId& from, const internal::Reregist
   agent->info = info;
   agent->peer = from;
   agent->version = message.version();
+  agent->httpAddress = httpAddressOf(message.agent_info(), message.http_address());
   agent->total = *total;
   agent->checkpointed = Resources::fromProto(message.checkpointed_resources()).valueOr(Resources());
   agent->registeredTime = clock_.wallNow();
@@ -157,6 +161,7 @@ void MasterProcess::reregisterAgent(const PeerId& from, const internal::Reregist
   addReportedTasks(entry, message, wasUnreachable);
   addAgentToAllocator(entry);
   reply(entry, {});
+  resendKills(entry);
 
   // Frameworks that were removed while the agent was away.
   for (const auto& framework : message.frameworks()) {
@@ -210,6 +215,12 @@ void MasterProcess::addReportedTasks(AgentEntry& agent, const internal::Reregist
     framework.unreachableTasks.erase(taskId);
     Resources allocated = withAllocationRole(*resources, *framework.roles.begin());
     addTask(framework, agent, std::move(task), allocated);
+    if (auto kill = framework.unreachableKills.find(taskId); kill != framework.unreachableKills.end()) {
+      TaskEntry& added = framework.tasks.at(taskId);
+      added.killRequested = true;
+      added.killPolicy = kill->second;
+      framework.unreachableKills.erase(kill);
+    }
     if (reregistered) {
       const v1::Task& added = framework.tasks.at(taskId).task;
       sendMasterUpdate(framework, taskId, agent.id, added.state(), v1::TaskStatus::REASON_AGENT_REREGISTERED,

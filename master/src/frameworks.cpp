@@ -169,6 +169,7 @@ void MasterProcess::disconnectFramework(FrameworkEntry& framework) {
   log_->info("Framework {} disconnected; failover timeout {}", framework.id,
              formatDuration(failoverTimeoutOf(framework.info)));
   frameworkByPeer_.erase(framework.peer);
+  framework.lastPeer = std::move(framework.peer);
   framework.peer.clear();
   framework.connected = false;
   framework.active = false;
@@ -180,6 +181,29 @@ void MasterProcess::disconnectFramework(FrameworkEntry& framework) {
   Duration timeout = failoverTimeoutOf(framework.info);
   persistFramework(framework, clock_.wallNow() + std::chrono::duration_cast<WallTime::duration>(timeout));
   startFailoverTimer(framework, timeout);
+}
+
+// A call from the very peer a disconnected framework was connected from: the
+// driver is alive and its connection is back (the transport's disconnect
+// notice can be early or, rarely, wrong: see Router). It speaks for the
+// framework again, as if it had resubscribed; offers rescinded meanwhile
+// stay rescinded (an ACCEPT of one fails with REASON_INVALID_OFFERS).
+void MasterProcess::reconnectFramework(FrameworkEntry& framework, const PeerId& from) {
+  log_->info("Framework {} is back at {} before its failover timeout", framework.id, quoteForLog(from));
+  clock_.cancel(framework.failoverTimer);
+  framework.failoverTimer = 0;
+  framework.peer = from;
+  framework.connected = true;
+  framework.active = true;
+  framework.unregisteredTime.reset();
+  frameworkByPeer_[from] = framework.id;
+  persistFramework(framework, std::nullopt);
+  allocator_.activateFramework(framework.id);
+  counters_["master/framework_reconnections"] += 1;
+  std::string frameworkId = framework.id;
+  clock_.cancel(framework.heartbeatTimer);
+  framework.heartbeatTimer =
+      clock_.schedule(options_.heartbeatInterval, [this, frameworkId] { heartbeat(frameworkId); });
 }
 
 void MasterProcess::startFailoverTimer(FrameworkEntry& framework, Duration after) {

@@ -46,6 +46,10 @@ void Master::disconnected(const PeerId& peer) { process_->disconnected(peer); }
 v1::MasterInfo Master::masterInfo() const { return process_->masterInfo(); }
 nlohmann::json Master::health() const { return process_->health(); }
 nlohmann::json Master::stateJson() const { return process_->stateJson(); }
+
+std::optional<std::string> Master::agentHttpAddress(const std::string& agentId) const {
+  return process_->agentHttpAddress(agentId);
+}
 std::map<std::string, double> Master::metrics() const { return process_->metrics(); }
 
 // --- MasterProcess --------------------------------------------------------------
@@ -165,6 +169,9 @@ void MasterProcess::schedulerCall(const PeerId& from, Call&& call) {
   auto it = frameworks_.find(call.framework_id().value());
   if (it == frameworks_.end()) return drop(from, type, "unknown framework");
   FrameworkEntry& framework = *it->second;
+  if (!framework.connected && !framework.lastPeer.empty() && framework.lastPeer == from) {
+    reconnectFramework(framework, from);
+  }
   if (!framework.connected || framework.peer != from) return drop(from, type, "framework not subscribed from this peer");
 
   switch (call.type()) {

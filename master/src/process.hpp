@@ -38,6 +38,11 @@ struct TaskEntry {
   v1::Task task;          // state = latest known; status_update_state/uuid = last forwarded.
   Resources resources;    // Allocated form (allocation role set); returned when terminal.
   bool released = false;  // Resources given back to the allocator.
+  // The framework asked to kill it. A kill can be lost with an agent that
+  // restarts or is partitioned, so it is sent again whenever the agent
+  // reregisters, until the task is terminal (as Mesos's killedTasks).
+  bool killRequested = false;
+  std::optional<v1::KillPolicy> killPolicy;
 };
 
 struct AgentEntry {
@@ -45,6 +50,7 @@ struct AgentEntry {
   v1::AgentInfo info;                 // With id.
   PeerId peer;
   std::string version;
+  std::string httpAddress;            // "HOST:PORT" of its HTTP server (RegisterAgent.http_address).
   Resources total;                    // Unallocated form, checkpointed resources applied.
   Resources checkpointed;             // Dynamic reservations and volumes (unallocated form).
   bool connected = true;
@@ -67,6 +73,7 @@ struct FrameworkEntry {
   std::set<std::string> roles;
   std::set<std::string> suppressedRoles;
   PeerId peer;             // Empty while disconnected.
+  PeerId lastPeer;         // The peer it was last connected from (see reconnectFramework).
   bool connected = false;
   bool active = false;
   bool recovered = false;  // Known from the registry or an agent, not resubscribed yet.
@@ -77,6 +84,8 @@ struct FrameworkEntry {
   std::set<std::string> offers;
   std::map<std::string, TaskEntry> tasks;          // Task ID -> task.
   std::map<std::string, v1::Task> unreachableTasks;
+  // Kills of unreachable tasks, sent if their agent comes back.
+  std::map<std::string, std::optional<v1::KillPolicy>> unreachableKills;
   std::deque<v1::Task> completedTasks;             // Oldest first, bounded.
   bool partitionAware() const;
 };
@@ -104,10 +113,14 @@ class MasterProcess {
   Status recover();
   void receive(const PeerId& from, internal::Envelope&& envelope);
   void disconnected(const PeerId& peer);
+  void reconnectFramework(FrameworkEntry& framework, const PeerId& from);
+  void sendKill(const AgentEntry& agent, const std::string& frameworkId, const TaskEntry& task);
+  void resendKills(const AgentEntry& agent);
 
   v1::MasterInfo masterInfo() const;
   nlohmann::json health() const;
   nlohmann::json stateJson() const;
+  std::optional<std::string> agentHttpAddress(const std::string& agentId) const;
   std::map<std::string, double> metrics() const;
 
   // --- master.cpp -------------------------------------------------------------
@@ -230,6 +243,9 @@ Status validateSubscribe(const Call& call, const FrameworkEntry* existing);
 Status validateSubscribeInfo(const v1::FrameworkInfo& info);
 // AgentInfo of a (re)registration: hostname, resources, attributes.
 Status validateAgentInfo(const v1::AgentInfo& info);
+// "HOST:PORT" of an agent's HTTP server: `reported` (RegisterAgent's
+// http_address) when it parses, else AgentInfo's hostname:port.
+std::string httpAddressOf(const v1::AgentInfo& info, const std::string& reported);
 // The agent's total: its --resources with the checkpointed dynamic
 // reservations and volumes applied. Errors when they do not fit.
 Result<Resources> agentTotal(const v1::AgentInfo& info,

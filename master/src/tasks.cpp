@@ -199,6 +199,12 @@ void MasterProcess::kill(FrameworkEntry& framework, const Call::Kill& kill) {
     // Unknown: answer as an explicit reconciliation would.
     std::optional<std::string> agentId;
     if (kill.has_agent_id()) agentId = kill.agent_id().value();
+    if (framework.unreachableTasks.count(taskId) > 0) {
+      log_->info("Framework {} kills unreachable task {}: sent if its agent comes back", framework.id,
+                 quoteForLog(taskId));
+      framework.unreachableKills[taskId] =
+          kill.has_kill_policy() ? std::optional<v1::KillPolicy>(kill.kill_policy()) : std::nullopt;
+    }
     bool answer = false;
     v1::TaskStatus status = reconciliationStatus(framework, taskId, agentId, &answer);
     if (answer) {
@@ -207,14 +213,38 @@ void MasterProcess::kill(FrameworkEntry& framework, const Call::Kill& kill) {
     }
     return;
   }
-  auto agent = agents_.find(task->second.task.agent_id().value());
-  if (agent == agents_.end() || !agent->second->connected) return;  // The scheduler retries.
+  TaskEntry& entry = task->second;
+  entry.killRequested = true;
+  // A second kill may only shorten the grace period (the agent enforces it).
+  if (kill.has_kill_policy()) entry.killPolicy = kill.kill_policy();
+  auto agent = agents_.find(entry.task.agent_id().value());
+  if (agent == agents_.end()) return;  // Sent when the agent reregisters.
+  sendKill(*agent->second, framework.id, entry);
+}
+
+void MasterProcess::sendKill(const AgentEntry& agent, const std::string& frameworkId, const TaskEntry& task) {
   internal::Envelope envelope;
   auto* message = envelope.mutable_kill_task();
-  message->mutable_framework_id()->set_value(framework.id);
-  *message->mutable_task_id() = kill.task_id();
-  if (kill.has_kill_policy()) *message->mutable_kill_policy() = kill.kill_policy();
-  send(agent->second->peer, std::move(envelope));
+  message->mutable_framework_id()->set_value(frameworkId);
+  *message->mutable_task_id() = task.task.task_id();
+  if (task.killPolicy) *message->mutable_kill_policy() = *task.killPolicy;
+  send(agent.peer, std::move(envelope));
+}
+
+void MasterProcess::resendKills(const AgentEntry& agent) {
+  for (const auto& [frameworkId, taskIds] : agent.tasks) {
+    auto framework = frameworks_.find(frameworkId);
+    if (framework == frameworks_.end()) continue;
+    for (const auto& taskId : taskIds) {
+      auto task = framework->second->tasks.find(taskId);
+      if (task == framework->second->tasks.end() || !task->second.killRequested) continue;
+      if (isTerminal(task->second.task.state())) continue;
+      log_->info("Sending the kill of task {} of framework {} again to reregistered agent {}", quoteForLog(taskId),
+                 frameworkId, agent.id);
+      counters_["master/task_kills_resent"] += 1;
+      sendKill(agent, frameworkId, task->second);
+    }
+  }
 }
 
 v1::TaskStatus MasterProcess::reconciliationStatus(const FrameworkEntry& framework, const std::string& taskId,

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "agora/common/id.hpp"
+#include "agora/common/master_address.hpp"
 #include "agora/common/role.hpp"
 #include "process.hpp"
 
@@ -100,6 +101,11 @@ Status validateAgentInfo(const v1::AgentInfo& info) {
     if (attribute.name().empty()) return Status::InvalidArgument("Agent attribute without a name");
   }
   return Status::OK();
+}
+
+std::string httpAddressOf(const v1::AgentInfo& info, const std::string& reported) {
+  if (!reported.empty() && parseHostPort(reported, "http_address").ok()) return reported;
+  return info.hostname() + ":" + std::to_string(info.port());
 }
 
 Result<Resources> agentTotal(const v1::AgentInfo& info,

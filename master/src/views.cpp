@@ -103,6 +103,7 @@ nlohmann::json MasterProcess::stateJson() const {
                       {"pid", agent->peer},
                       {"hostname", agent->info.hostname()},
                       {"port", agent->info.port()},
+                      {"http_address", agent->httpAddress},
                       {"version", agent->version},
                       {"registered_time", seconds(agent->registeredTime)},
                       {"resources", resourcesJson(agent->total)},
@@ -181,6 +182,12 @@ nlohmann::json MasterProcess::stateJson() const {
           {"recovered_agents", recovered},
           {"frameworks", frameworks},
           {"completed_frameworks", completed}};
+}
+
+std::optional<std::string> MasterProcess::agentHttpAddress(const std::string& agentId) const {
+  auto agent = agents_.find(agentId);
+  if (agent == agents_.end()) return std::nullopt;
+  return agent->second->httpAddress;
 }
 
 std::map<std::string, double> MasterProcess::metrics() const {

@@ -7,6 +7,12 @@
 #   start_agent NAME [EXTRA FLAGS...] # $agent_pid, $agent_port; log in $tmp/NAME.log
 #   wait_until 60 CMD...              # polls CMD every 0.2 s
 #   fail "why"                        # prints the logs' tails and exits 1
+#   require_cgroups cpu memory pids   # exits 77 (skipped), naming what is missing
+#
+# Agents get a --cgroups_root of their own (AGORA_CGROUPS_ROOT, one per test
+# run), so that tests running side by side never see each other's
+# containers; cleanup kills what is left in it (executors outlive a
+# SIGTERMed agent by design) and removes it.
 #
 # The binaries come from the environment: AGORA_MASTER_BIN, AGORA_AGENT_BIN
 # (ctest passes them; see CMakeLists.txt), and AGORA_BIN_DIR for the rest.
@@ -15,7 +21,63 @@ e2e_init() {
   set -euo pipefail
   tmp=$(mktemp -d /tmp/agora-e2e.XXXXXX)
   pids=()
+  export AGORA_CGROUPS_ROOT="agora-e2e-$$"
   trap e2e_cleanup EXIT
+}
+
+skip() {
+  echo "SKIP: $*" >&2
+  exit 77
+}
+
+# require_cgroups CONTROLLER...: root and each controller (v1 or v2).
+require_cgroups() {
+  [[ $(id -u) -eq 0 ]] || skip "cgroups isolation needs root"
+  local controller
+  for controller in "$@"; do
+    if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+      grep -qw "$controller" /sys/fs/cgroup/cgroup.controllers || skip "no cgroup v2 '$controller' controller"
+    else
+      [[ -d /sys/fs/cgroup/$controller ]] || skip "no cgroup v1 '$controller' controller"
+    fi
+  done
+}
+
+# The cgroup directories of this test's --cgroups_root, one per hierarchy.
+cgroup_dirs() {
+  local dir
+  for dir in /sys/fs/cgroup/"$AGORA_CGROUPS_ROOT" /sys/fs/cgroup/*/"$AGORA_CGROUPS_ROOT"; do
+    [[ -d $dir ]] && readlink -f "$dir"
+  done | sort -u
+}
+
+# The containers (cgroups) under this test's --cgroups_root, sorted.
+containers() {
+  local dir
+  for dir in $(cgroup_dirs); do
+    find "$dir" -mindepth 1 -maxdepth 1 -type d -printf '%f\n'
+  done | sort -u
+}
+
+# Every pid in this test's containers.
+container_pids() {
+  local dir
+  for dir in $(cgroup_dirs); do
+    find "$dir" -name cgroup.procs -exec cat {} +
+  done | sort -un
+}
+
+e2e_cgroups_cleanup() {
+  [[ -n "${AGORA_CGROUPS_ROOT:-}" ]] || return 0
+  local left
+  for _ in $(seq 1 50); do
+    left=$(container_pids)
+    [[ -z "$left" ]] && break
+    kill -9 $left 2>/dev/null || true
+    sleep 0.1
+  done
+  local dir
+  for dir in $(cgroup_dirs); do find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true; done
 }
 
 e2e_cleanup() {
@@ -30,6 +92,7 @@ e2e_cleanup() {
   done
   for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  e2e_cgroups_cleanup
   if [[ -n "${E2E_KEEP_TMP:-}" ]]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
 }
 

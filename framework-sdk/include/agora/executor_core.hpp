@@ -62,6 +62,11 @@ class ExecutorDriverCore final : public ExecutorDriver {
   // backoff until the recovery timeout; without, it stops.
   void agentLost();
 
+  // The transport (re)connected to the agent's socket: a driver that is
+  // resubscribing sends SUBSCRIBE now rather than at its next retry, so a
+  // restarted agent gets its executors back as soon as it listens.
+  void agentConnected();
+
   // Called once when the driver reaches kStopped (the process should exit).
   void setStoppedHook(std::function<void()> hook) { stoppedHook_ = std::move(hook); }
 

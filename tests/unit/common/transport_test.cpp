@@ -216,3 +216,76 @@ TEST_F(TransportTest, HandlerMayDestroyTheRouter) {
 
 }  // namespace
 }  // namespace agora
+
+namespace agora {
+namespace {
+
+class RouterDisconnectTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Router> bindRouter() {
+    auto router = Router::bind(
+        loop_, context_, "tcp://127.0.0.1:*", TransportOptions{},
+        [this](std::string_view identity, std::string_view payload) {
+          received_.emplace_back(std::string(identity), std::string(payload));
+        },
+        [this](const std::string& identity) { disconnected_.push_back(identity); });
+    EXPECT_TRUE(router.ok()) << router.status();
+    return router.ok() ? std::move(router).value() : nullptr;
+  }
+
+  std::unique_ptr<Dealer> connectDealer(const std::string& endpoint, const std::string& identity) {
+    auto dealer = Dealer::connect(loop_, context_, endpoint, identity, TransportOptions{}, [](std::string_view) {});
+    EXPECT_TRUE(dealer.ok()) << dealer.status();
+    return dealer.ok() ? std::move(dealer).value() : nullptr;
+  }
+
+  size_t receivedCount() const { return received_.size(); }
+
+  zmq::context_t context_;
+  boost::asio::io_context loop_;
+  std::vector<std::pair<std::string, std::string>> received_;
+  std::vector<std::string> disconnected_;
+};
+
+TEST_F(RouterDisconnectTest, NamesThePeerWhoseConnectionClosed) {
+  auto router = bindRouter();
+  auto stays = connectDealer(router->endpoint(), "scheduler:stays");
+  auto leaves = connectDealer(router->endpoint(), "scheduler:leaves");
+  ASSERT_TRUE(stays->send("a").ok());
+  ASSERT_TRUE(leaves->send("b").ok());
+  ASSERT_TRUE(testing::runUntil(loop_, [&] { return receivedCount() == 2; }));
+
+  leaves.reset();  // The process exits: its connection closes.
+  ASSERT_TRUE(testing::runUntil(loop_, [&] { return !disconnected_.empty(); }));
+  EXPECT_EQ(disconnected_, std::vector<std::string>{"scheduler:leaves"});
+
+  // The other peer is still reachable, and still named when it goes.
+  ASSERT_TRUE(router->send("scheduler:stays", "still there").ok());
+  stays.reset();
+  ASSERT_TRUE(testing::runUntil(loop_, [&] { return disconnected_.size() == 2; }));
+  EXPECT_EQ(disconnected_.back(), "scheduler:stays");
+}
+
+TEST_F(RouterDisconnectTest, AHandedOverIdentityIsNotReportedWhenItsOldConnectionCloses) {
+  auto router = bindRouter();
+  auto old = connectDealer(router->endpoint(), "agent:same");
+  ASSERT_TRUE(old->send("old").ok());
+  ASSERT_TRUE(testing::runUntil(loop_, [&] { return receivedCount() == 1; }));
+  auto fresh = connectDealer(router->endpoint(), "agent:same");
+  ASSERT_TRUE(fresh->send("new").ok());
+  ASSERT_TRUE(testing::runUntil(loop_, [&] { return receivedCount() == 2; }));
+
+  old.reset();
+  // A peer that never spoke is never named; use one to know the monitor
+  // has caught up past the old connection's close.
+  auto marker = connectDealer(router->endpoint(), "marker");
+  ASSERT_TRUE(marker->send("m").ok());
+  ASSERT_TRUE(testing::runUntil(loop_, [&] { return receivedCount() == 3; }));
+  marker.reset();
+  ASSERT_TRUE(testing::runUntil(loop_, [&] { return !disconnected_.empty(); }));
+  EXPECT_EQ(disconnected_, std::vector<std::string>{"marker"});
+  ASSERT_TRUE(router->send("agent:same", "to the new one").ok());
+}
+
+}  // namespace
+}  // namespace agora

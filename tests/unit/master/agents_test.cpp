@@ -160,5 +160,62 @@ TEST_F(MasterTest, AgentRestartWithNewPeerReregisters) {
   EXPECT_EQ(metric("master/slaves_active"), 1);
 }
 
+TEST_F(MasterTest, AKillLostWithARestartingAgentIsSentAgainWhenItReregisters) {
+  startMaster();
+  FakeScheduler scheduler(network_);
+  scheduler.autoAcknowledge = true;
+  FakeAgent agent(network_, clock_, "a1", "cpus:2;mem:1024");
+  subscribeAndOffer(scheduler, agent, FakeScheduler::frameworkInfo("f", {"dev"}));
+  scheduler.accept({scheduler.outstandingOffers()[0].id()},
+                   {FakeScheduler::launch({FakeScheduler::commandTask("t1", *agent.agentId(), "cpus:1;mem:128", "dev")})});
+  settle();
+  agent.sendStatus("t1", v1::TASK_RUNNING);
+  settle();
+
+  agent.crash();  // kill -9: the kill below is lost with it.
+  scheduler.kill("t1");
+  settle();
+  EXPECT_EQ(agent.count("kill_task"), 0u);
+
+  agent.restart();
+  settle();
+  ASSERT_EQ(agent.count("agent_reregistered"), 1u);
+  EXPECT_EQ(agent.count("kill_task"), 1u);
+  EXPECT_EQ(metric("master/task_kills_resent"), 1);
+
+  // Once the task is terminal, a later reregistration sends nothing.
+  agent.sendStatus("t1", v1::TASK_KILLED);
+  settle();
+  agent.restart();
+  settle();
+  EXPECT_EQ(agent.count("kill_task"), 1u);
+}
+
+TEST_F(MasterTest, AKillOfAnUnreachableTaskReachesItsAgentWhenItComesBack) {
+  startMaster();
+  FakeScheduler scheduler(network_);
+  FakeAgent agent(network_, clock_, "a1", "cpus:2;mem:1024");
+  subscribeAndOffer(scheduler, agent, FakeScheduler::frameworkInfo("f", {"dev"}, "", true));
+  scheduler.accept({scheduler.outstandingOffers()[0].id()},
+                   {FakeScheduler::launch({FakeScheduler::commandTask("t1", *agent.agentId(), "cpus:1;mem:128", "dev")})});
+  settle();
+  agent.sendStatus("t1", v1::TASK_RUNNING);
+  settle();
+
+  agent.answerPings = false;
+  advance(options_.agentPingTimeout * (options_.maxAgentPingTimeouts + 1));
+  ASSERT_EQ(metric("master/tasks_unreachable"), 1);
+  scheduler.kill("t1");
+  settle();
+  ASSERT_FALSE(scheduler.updates().empty());
+  EXPECT_EQ(scheduler.updates().back().state(), v1::TASK_UNREACHABLE);
+  EXPECT_EQ(agent.count("kill_task"), 0u);
+
+  agent.answerPings = true;
+  agent.start();
+  settle();
+  EXPECT_EQ(agent.count("kill_task"), 1u);
+}
+
 }  // namespace
 }  // namespace agora::master

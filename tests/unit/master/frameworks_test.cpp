@@ -89,6 +89,36 @@ TEST_F(MasterTest, FrameworkFailsOverWithinTimeout) {
   EXPECT_EQ(state["frameworks"][0]["connected"], true);
 }
 
+TEST_F(MasterTest, ACallFromTheLastPeerReconnectsADisconnectedFramework) {
+  startMaster();
+  FakeScheduler scheduler(network_);
+  FakeAgent agent(network_, clock_, "a1", "cpus:2;mem:1024");
+  auto info = FakeScheduler::frameworkInfo("f", {"dev"}, "", false, 60);
+  subscribeAndOffer(scheduler, agent, info);
+  ASSERT_EQ(scheduler.outstandingOffers().size(), 1u);
+
+  // The transport reports the connection closed, but the driver is alive
+  // and its next call arrives from the same peer.
+  master_->disconnected(scheduler.peer());
+  settle();
+  EXPECT_EQ(metric("master/frameworks_disconnected"), 1);
+  EXPECT_EQ(scheduler.count(Event::RESCIND), 0u);  // It could not be told.
+  scheduler.reconcile();
+  settle();
+  EXPECT_EQ(metric("master/frameworks_disconnected"), 0);
+  EXPECT_EQ(metric("master/framework_reconnections"), 1);
+
+  // The failover timer was cancelled, heartbeats and offers resume.
+  size_t heartbeats = scheduler.count(Event::HEARTBEAT);
+  size_t offers = scheduler.count(Event::OFFERS);
+  advance(std::chrono::seconds(61));
+  auto state = master_->stateJson();
+  ASSERT_EQ(state["frameworks"].size(), 1u);
+  EXPECT_EQ(state["frameworks"][0]["active"], true);
+  EXPECT_GT(scheduler.count(Event::HEARTBEAT), heartbeats);
+  EXPECT_GT(scheduler.count(Event::OFFERS), offers);
+}
+
 TEST_F(MasterTest, FrameworkRemovedAfterFailoverTimeout) {
   startMaster();
   FakeScheduler scheduler(network_);

@@ -63,8 +63,12 @@ struct AgentOptions {
   std::string resources;            // --resources: text, JSON or file://
   std::string attributes;           // --attributes: rack:a;zone:west;level:10;keys:[1-5]
   std::string defaultRole = "*";    // --default_role: role of unnamed and detected resources
-  std::string isolation = "posix";  // --isolation
+  // --isolation: posix, or cgroups/cpu,cgroups/mem,cgroups/pids,namespaces/pid
+  // (the default, which falls back to posix without root or cgroups).
+  std::string isolation = "cgroups/cpu,cgroups/mem,cgroups/pids,namespaces/pid";
   std::string cgroupsRoot = "agora";       // --cgroups_root
+  bool cgroupsEnableCfs = false;           // --cgroups_enable_cfs
+  int64_t cgroupsPidsMax = 4096;           // --cgroups_pids_max
   std::string recover = "reconnect";       // --recover: reconnect | cleanup
   Duration executorRegistrationTimeout = std::chrono::minutes(1);    // --executor_registration_timeout
   Duration executorReregistrationTimeout = std::chrono::seconds(2);  // --executor_reregistration_timeout
@@ -107,6 +111,16 @@ Status validateAgentOptions(const AgentOptions& options);
 // into TEXT, SCALAR, RANGES and SET attributes. Errors name the item.
 Result<std::vector<v1::Attribute>> parseAttributes(std::string_view text);
 
+// Chooses and builds the containerizer for --isolation. posix: the posix
+// containerizer. Any cgroups/* or namespaces/pid: the cgroups containerizer
+// under --cgroups_root, which needs root and a cgroup hierarchy; without
+// them an --isolation given explicitly (`isolationGiven`) is an error and
+// the default falls back to posix, setting `*warning`. `*effective` is the
+// isolation in use ("posix" or the cgroups isolators).
+Result<std::unique_ptr<Containerizer>> makeContainerizer(const AgentOptions& options, bool isolationGiven,
+                                                         Clock& clock, RunBlocking runBlocking,
+                                                         std::string* effective, std::string* warning);
+
 class AgentImpl;
 
 class Agent {
@@ -135,6 +149,15 @@ class Agent {
   // attributes, flags-derived facts, isolation, frameworks with executors
   // (sandbox directories) and tasks, completed ones.
   nlohmann::json stateJson() const;
+
+  // /monitor/statistics: Mesos's list of {executor_id, executor_name,
+  // framework_id, source, container_id, statistics{...}} for the running
+  // executors, from the latest sample. A call starts a new sample (off the
+  // loop, through the containerizer) when the latest is older than
+  // kStatisticsMaxAge, so the answer is at most that old (each entry's
+  // statistics.timestamp says when it was taken); the first call after a
+  // quiet period may answer with an older or empty list.
+  nlohmann::json monitorStatisticsJson();
 
   // /metrics/snapshot: Mesos-style names (slave/registered,
   // slave/tasks_running, slave/valid_status_updates, ...).

@@ -44,6 +44,11 @@ struct ContainerConfig {
   // What the container may use: the executor's resources plus its tasks'.
   // Isolating containerizers set limits from these.
   Resources resources;
+  // Hard limits above the request, by resource name ("cpus", "mem" in MB),
+  // from the tasks' TaskInfo.limits (infinity: unlimited). A resource not
+  // named here is limited to its request (mem) or not capped (cpus, unless
+  // the containerizer enables CFS for every container).
+  std::map<std::string, double> limits;
   // The run's sandbox; exists when launch is called. stdout and stderr go
   // to files of those names inside it.
   std::string sandbox;
@@ -73,6 +78,20 @@ struct ContainerTermination {
   std::optional<Resources> limitation;
 };
 
+// One sample of a live container's usage (/monitor/statistics).
+struct ContainerUsage {
+  // Mesos's shape: cpu times, memory, limits, timestamp (seconds since the
+  // epoch, wall clock).
+  v1::ResourceStatistics statistics;
+  // The pids controller's view (not part of Mesos's ResourceStatistics).
+  std::optional<uint64_t> pidsCurrent;
+  std::optional<uint64_t> pidsLimit;
+};
+
+// Runs `work` somewhere it may block (a worker thread), then `done` on the
+// agent's loop. Unset in options: both run inline (tests).
+using RunBlocking = std::function<void(std::function<void()> work, std::function<void()> done)>;
+
 // A container the agent checkpointed, offered to recover().
 struct RecoveredContainer {
   std::string containerId;
@@ -86,6 +105,8 @@ class Containerizer {
  public:
   using LaunchCallback = std::function<void(Result<pid_t>)>;
   using TerminationCallback = std::function<void(const ContainerTermination&)>;
+  using UsageCallback = std::function<void(std::map<std::string, ContainerUsage>)>;
+  using LimitationCallback = std::function<void(std::optional<ContainerTermination>)>;
 
   virtual ~Containerizer() = default;
 
@@ -112,8 +133,19 @@ class Containerizer {
   // Called once, before any launch.
   virtual Result<std::set<std::string>> recover(const std::vector<RecoveredContainer>& containers) = 0;
 
-  // A usage snapshot of a live container (/monitor/statistics).
-  virtual Result<v1::ResourceStatistics> usage(const std::string& containerId) = 0;
+  // Samples the usage of the live containers among `containerIds` off the
+  // loop (/monitor/statistics); `done` gets one entry per container that
+  // could be sampled (unknown or ended ones are left out).
+  virtual void usage(const std::vector<std::string>& containerIds, UsageCallback done) = 0;
+
+  // Whether a limitation has hit the live container (e.g. the kernel
+  // OOM-killed one of its processes), checked off the loop: `done` gets the
+  // termination the container's tasks should end with (state, reason,
+  // message with usage and limit, limitation), or nullopt. The agent asks
+  // before recording an executor's TASK_FAILED, so that a task the OOM
+  // killer ended fails with REASON_CONTAINER_LIMITATION_MEMORY whichever of
+  // the executor and the containerizer notices first.
+  virtual void checkLimitation(const std::string& containerId, LimitationCallback done) = 0;
 
   // What isolates containers, as /state and /flags show it: "posix",
   // "cgroups/cpu,cgroups/mem,...".

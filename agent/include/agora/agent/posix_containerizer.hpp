@@ -26,7 +26,7 @@ namespace agora::agent {
 
 struct PosixContainerizerOptions {
   Duration pollInterval = std::chrono::milliseconds(100);
-  std::function<void(std::function<void()> work, std::function<void()> done)> runBlocking;
+  RunBlocking runBlocking;
 };
 
 std::unique_ptr<Containerizer> makePosixContainerizer(Clock& clock, PosixContainerizerOptions options = {});

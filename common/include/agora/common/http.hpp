@@ -112,6 +112,13 @@ struct HttpServerState;
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
+  // Answers a request; see AsyncHandler.
+  using Responder = std::function<void(HttpResponse)>;
+  // A handler that answers later (e.g. after a worker thread or another
+  // server replied): it calls `respond` once, on the loop thread, before or
+  // after returning. Later calls, and calls after the connection is gone,
+  // are ignored. A request whose handler never responds waits until stop().
+  using AsyncHandler = std::function<void(const HttpRequest&, Responder respond)>;
 
   HttpServer(boost::asio::io_context& loop, HttpServerOptions options = {});
   // Stops (see stop()).
@@ -119,10 +126,14 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Serves `method` requests for exactly `path` (decoded, e.g. "/state")
-  // with `handler`, replacing any earlier route for both. May be called
-  // before or after listen().
+  // Serves `method` requests for `path` (decoded) with `handler`, replacing
+  // any earlier route for both. May be called before or after listen().
+  // `path` is exact ("/state"), or a prefix when it ends in "/*":
+  // "/agent/*" serves "/agent/" and every path under it, "/*" every path.
+  // An exact route wins over prefixes, a longer prefix over a shorter one;
+  // the request's path (HttpRequest::path) is always the full path.
   void route(std::string_view method, std::string path, Handler handler);
+  void routeAsync(std::string_view method, std::string path, AsyncHandler handler);
 
   // Binds ip:port (port 0: an ephemeral port, see port()) and starts
   // accepting when the loop runs. InvalidArgument for a bad address,

@@ -104,6 +104,9 @@ class Router {
  public:
   // `identity` and `payload` are valid only during the call.
   using Handler = std::function<void(std::string_view identity, std::string_view payload)>;
+  // The connection a peer last sent on closed (the peer exited, or ZMTP
+  // heartbeats timed out). Only peers that have sent a message are named.
+  using DisconnectHandler = std::function<void(const std::string& identity)>;
 
   // Binds `endpoint`: "tcp://IP:PORT" ("tcp://127.0.0.1:*" for an ephemeral
   // port) or "ipc:///path". Starts delivering messages to `handler` when the
@@ -112,7 +115,8 @@ class Router {
   static Result<std::unique_ptr<Router>> bind(boost::asio::io_context& loop,
                                               zmq::context_t& context,
                                               std::string_view endpoint,
-                                              TransportOptions options, Handler handler);
+                                              TransportOptions options, Handler handler,
+                                              DisconnectHandler onDisconnect = {});
 
   // Closes the socket at once (pending outbound messages are kept for
   // `linger`); no callback runs afterwards.

@@ -33,7 +33,8 @@ class RouterMessenger final : public Messenger {
  public:
   static Result<std::unique_ptr<RouterMessenger>> bind(boost::asio::io_context& loop, zmq::context_t& context,
                                                        std::string_view endpoint, TransportOptions options,
-                                                       EnvelopeHandler handler);
+                                                       EnvelopeHandler handler,
+                                                       Router::DisconnectHandler onDisconnect = {});
 
   void send(const PeerId& to, internal::Envelope message) override;
 

@@ -28,6 +28,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -85,6 +86,10 @@ class Master {
   // unreachable_agents[], recovered_agents[], frameworks[] (with tasks[],
   // unreachable_tasks[], completed_tasks[], offers[]), completed_frameworks[].
   nlohmann::json stateJson() const;
+  // "HOST:PORT" of a registered agent's HTTP server (for the web UI's
+  // proxy to its /files/read); nullopt for an agent not registered now.
+  std::optional<std::string> agentHttpAddress(const std::string& agentId) const;
+
   // GET /metrics/snapshot: Mesos names ("master/slaves_active", ...).
   std::map<std::string, double> metrics() const;
 

@@ -71,11 +71,26 @@ class FakeContainerizer final : public agent::Containerizer {
     return alive;
   }
 
-  Result<v1::ResourceStatistics> usage(const std::string& containerId) override {
-    if (!containers_.count(containerId)) return Status::NotFound("Unknown container " + containerId);
-    v1::ResourceStatistics statistics;
-    statistics.set_timestamp(std::chrono::duration<double>(clock_.wallNow().time_since_epoch()).count());
-    return statistics;
+  void usage(const std::vector<std::string>& containerIds, UsageCallback done) override {
+    std::map<std::string, agent::ContainerUsage> samples;
+    for (const std::string& id : containerIds) {
+      auto it = containers_.find(id);
+      if (it == containers_.end() || !it->second.alive) continue;
+      agent::ContainerUsage& usage = samples[id];
+      usage.statistics.set_timestamp(std::chrono::duration<double>(clock_.wallNow().time_since_epoch()).count());
+      usage.statistics.set_cpus_user_time_secs(1.5);
+      usage.statistics.set_mem_rss_bytes(1 << 20);
+      usage.pidsCurrent = 2;
+    }
+    ++usageCalls_;
+    post([done, samples] { done(samples); });
+  }
+
+  void checkLimitation(const std::string& containerId, LimitationCallback done) override {
+    std::optional<agent::ContainerTermination> limitation;
+    auto it = limitations_.find(containerId);
+    if (it != limitations_.end()) limitation = it->second;
+    post([done, limitation] { done(limitation); });
   }
 
   std::string isolation() const override { return "posix"; }
@@ -107,6 +122,11 @@ class FakeContainerizer final : public agent::Containerizer {
   }
 
   void failLaunches(bool fail) { failLaunches_ = fail; }
+  // What checkLimitation reports for `containerId` from now on.
+  void setLimitation(const std::string& containerId, const agent::ContainerTermination& limitation) {
+    limitations_[containerId] = limitation;
+  }
+  int usageCalls() const { return usageCalls_; }
 
   const std::vector<agent::ContainerConfig>& launches() const { return launches_; }
   const std::map<std::string, Container>& containers() const { return containers_; }
@@ -125,6 +145,8 @@ class FakeContainerizer final : public agent::Containerizer {
   std::vector<agent::ContainerConfig> launches_;
   std::vector<std::pair<std::string, Duration>> destroyed_;
   std::vector<agent::RecoveredContainer> recovered_;
+  std::map<std::string, agent::ContainerTermination> limitations_;
+  int usageCalls_ = 0;
   pid_t nextPid_ = 1000;
   bool failLaunches_ = false;
 };

@@ -1,0 +1,539 @@
+#include "agora/agent/cgroups_containerizer.hpp"
+
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "agora/common/logging.hpp"
+#include "agora/containerizer/launcher.hpp"
+
+namespace agora::agent {
+namespace {
+
+namespace cz = agora::containerizer;
+
+// Mesos's floor for a container's memory limit.
+constexpr uint64_t kMinMemoryBytes = 32ull << 20;
+constexpr double kMegabyte = 1024.0 * 1024.0;
+
+std::string megabytes(uint64_t bytes) { return fmt::format("{:.1f} MB", static_cast<double>(bytes) / kMegabyte); }
+
+// What one launch writes, decided on the loop from the config.
+struct LaunchPlan {
+  std::string containerId;
+  cz::LaunchSpec spec;
+  std::optional<double> cpus;            // cgroups/cpu: the request
+  std::optional<double> cpuLimit;        // CFS quota (infinity: unlimited)
+  std::optional<cz::MemoryLimits> memory;  // cgroups/mem
+  std::optional<uint64_t> pidsMax;       // cgroups/pids
+};
+
+// What a poll found about one container.
+struct PollItem {
+  std::string containerId;
+  pid_t pid = 0;
+  bool child = false;
+  bool gone = false;  // Known dead already (recovered without its executor).
+  bool destroying = false;
+  std::shared_ptr<cz::OomWatch> oom;
+  std::optional<ContainerTermination> ended;  // Set by the work.
+};
+
+class CgroupsContainerizer final : public Containerizer {
+ public:
+  CgroupsContainerizer(Clock& clock, std::unique_ptr<cz::Cgroups> cgroups, CgroupsContainerizerOptions options)
+      : clock_(clock),
+        cgroups_(std::move(cgroups)),
+        options_(std::move(options)),
+        launcher_(cz::makeLinuxLauncher(cgroups_.get())),
+        log_(logger("containerizer")) {}
+
+  ~CgroupsContainerizer() override {
+    if (pollTimer_) clock_.cancel(*pollTimer_);
+    for (auto& [id, container] : containers_) {
+      if (container.killTimer) clock_.cancel(*container.killTimer);
+    }
+    *alive_ = false;
+  }
+
+  void launch(const ContainerConfig& config, LaunchCallback done) override {
+    auto plan = std::make_shared<LaunchPlan>(planFor(config));
+    auto result = std::make_shared<Result<pid_t>>(Status::Unavailable("not launched"));
+    auto oom = std::make_shared<std::shared_ptr<cz::OomWatch>>();
+    std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
+    std::shared_ptr<cz::Launcher> launcher = launcher_;
+    auto work = [plan, result, oom, cgroups, launcher] {
+      Result<std::shared_ptr<cz::OomWatch>> watch = std::shared_ptr<cz::OomWatch>();
+      Status prepared = prepare(*cgroups, *plan, &watch);
+      if (prepared.ok()) {
+        *oom = *watch;
+        *result = launcher->launch(plan->containerId, plan->spec);
+      } else {
+        *result = prepared;
+      }
+      if (!result->ok()) {
+        // Nothing of a failed launch stays behind.
+        Status killed = cgroups->killAll(plan->containerId);
+        Status removed = cgroups->destroy(plan->containerId);
+        (void)killed;
+        (void)removed;
+      }
+    };
+    std::string containerId = config.containerId;
+    auto finish = [this, alive = alive_, containerId, result, oom, done] {
+      if (!*alive) return;
+      if (result->ok()) {
+        Container& container = containers_[containerId];
+        container.pid = **result;
+        container.child = true;
+        container.oom = *oom;
+        schedulePoll(options_.pollInterval);
+        done(**result);
+      } else {
+        done(result->error().withContext("Failed to launch container " + containerId));
+      }
+    };
+    runBlocking(std::move(work), std::move(finish));
+  }
+
+  void wait(const std::string& containerId, TerminationCallback done) override {
+    auto it = containers_.find(containerId);
+    if (it == containers_.end()) {
+      clock_.schedule(Duration::zero(), [done, containerId] {
+        ContainerTermination termination;
+        termination.message = "Unknown container " + containerId;
+        done(termination);
+      });
+      return;
+    }
+    it->second.waiters.push_back(std::move(done));
+  }
+
+  void destroy(const std::string& containerId, Duration gracePeriod) override {
+    auto it = containers_.find(containerId);
+    if (it == containers_.end() || it->second.destroying) return;
+    it->second.destroying = true;
+    if (gracePeriod <= Duration::zero()) {
+      killAll(containerId);
+      return;
+    }
+    std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
+    auto log = log_;
+    runBlocking(
+        [cgroups, containerId, log] {
+          if (Status s = cgroups->signalAll(containerId, SIGTERM); !s.ok()) {
+            log->warn("Failed to send SIGTERM to container {}: {}", containerId, s.message());
+          }
+        },
+        [] {});
+    it->second.killTimer = clock_.schedule(gracePeriod, [this, containerId] {
+      auto found = containers_.find(containerId);
+      if (found == containers_.end()) return;
+      found->second.killTimer.reset();
+      killAll(containerId);
+    });
+  }
+
+  Result<std::set<std::string>> recover(const std::vector<RecoveredContainer>& containers) override {
+    // Runs once at start, before the loop serves anything: listing the
+    // containers and their processes here keeps recovery one step; the
+    // slow part (killing orphans) is handed to the worker.
+    AGORA_ASSIGN_OR_RETURN(std::vector<std::string> found, cgroups_->containers());
+    std::set<std::string> present(found.begin(), found.end());
+    std::set<std::string> adopted;
+    for (const RecoveredContainer& recovered : containers) {
+      if (!present.count(recovered.containerId)) continue;  // Its cgroup is gone: so is it.
+      Container& container = containers_[recovered.containerId];
+      container.child = false;
+      container.pid = recovered.pid.value_or(0);
+      auto processes = cgroups_->processes(recovered.containerId);
+      bool running = container.pid > 0 && processes.ok() &&
+                     std::binary_search(processes->begin(), processes->end(), container.pid);
+      if (running) {
+        if (options_.memory && cgroups_->supports(cz::Controller::kMemory)) {
+          auto watch = cgroups_->watchOom(recovered.containerId);
+          if (watch.ok()) container.oom = std::shared_ptr<cz::OomWatch>(std::move(*watch));
+        }
+      } else {
+        // Adopted only to be reported (with its OOM kill, if any) and
+        // cleaned up at the first poll.
+        container.gone = true;
+      }
+      adopted.insert(recovered.containerId);
+    }
+    std::vector<std::string> orphans;
+    for (const std::string& id : found) {
+      if (!adopted.count(id)) orphans.push_back(id);
+    }
+    if (!orphans.empty()) {
+      std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
+      auto log = log_;
+      for (const std::string& id : orphans) log_->warn("Destroying unknown container {} under the cgroups root", id);
+      runBlocking(
+          [cgroups, orphans, log] {
+            for (const std::string& id : orphans) {
+              Status s = cgroups->killAll(id);
+              if (s.ok()) s = cgroups->destroy(id);
+              if (!s.ok()) log->error("Failed to destroy orphan container {}: {}", id, s.message());
+            }
+          },
+          [] {});
+    }
+    if (!containers_.empty()) schedulePoll(Duration::zero());
+    return adopted;
+  }
+
+  void usage(const std::vector<std::string>& containerIds, UsageCallback done) override {
+    std::vector<std::string> ids;
+    for (const std::string& id : containerIds) {
+      if (containers_.count(id)) ids.push_back(id);
+    }
+    auto samples = std::make_shared<std::map<std::string, ContainerUsage>>();
+    double now = std::chrono::duration<double>(clock_.wallNow().time_since_epoch()).count();
+    std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
+    runBlocking(
+        [cgroups, ids, samples, now] {
+          for (const std::string& id : ids) {
+            auto statistics = cgroups->statistics(id);
+            if (!statistics.ok()) continue;
+            (*samples)[id] = toUsage(*statistics, now);
+          }
+        },
+        [samples, done] { done(std::move(*samples)); });
+  }
+
+  void checkLimitation(const std::string& containerId, LimitationCallback done) override {
+    if (!containers_.count(containerId) || !options_.memory || !cgroups_->supports(cz::Controller::kMemory)) {
+      clock_.schedule(Duration::zero(), [done] { done(std::nullopt); });
+      return;
+    }
+    auto limitation = std::make_shared<std::optional<ContainerTermination>>();
+    std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
+    runBlocking([cgroups, containerId, limitation] { *limitation = oomLimitation(*cgroups, containerId); },
+                [limitation, done] { done(*limitation); });
+  }
+
+  std::string isolation() const override {
+    std::vector<std::string> names;
+    if (options_.cpu) names.push_back("cgroups/cpu");
+    if (options_.memory) names.push_back("cgroups/mem");
+    if (options_.pids) names.push_back("cgroups/pids");
+    if (options_.pidNamespace) names.push_back("namespaces/pid");
+    return names.empty() ? "cgroups" : fmt::format("{}", fmt::join(names, ","));
+  }
+
+ private:
+  struct Container {
+    pid_t pid = 0;
+    bool child = false;       // Forked by this agent process (so we reap it).
+    bool gone = false;        // Recovered without its executor.
+    bool destroying = false;  // destroy() called.
+    bool ending = false;      // Its cleanup is in a poll job.
+    std::optional<TimerId> killTimer;
+    std::shared_ptr<cz::OomWatch> oom;  // Touched only by poll jobs (one at a time).
+    std::vector<TerminationCallback> waiters;
+  };
+
+  LaunchPlan planFor(const ContainerConfig& config) const {
+    LaunchPlan plan;
+    plan.containerId = config.containerId;
+    plan.spec.argv = config.argv;
+    for (const auto& [name, value] : config.env) plan.spec.env.push_back(name + "=" + value);
+    plan.spec.sandbox = config.sandbox;
+    if (config.user && geteuid() == 0) plan.spec.user = config.user;
+    plan.spec.pidNamespace = options_.pidNamespace;
+    auto limit = [&](const char* name) -> std::optional<double> {
+      auto it = config.limits.find(name);
+      return it == config.limits.end() ? std::nullopt : std::optional<double>(it->second);
+    };
+    if (options_.cpu && cgroups_->supports(cz::Controller::kCpu)) {
+      double cpus = config.resources.scalar("cpus").toDouble();
+      plan.cpus = cpus > 0 ? cpus : 0.01;
+      plan.cpuLimit = limit("cpus");
+      if (!plan.cpuLimit && options_.enableCfs) plan.cpuLimit = plan.cpus;
+    }
+    if (options_.memory && cgroups_->supports(cz::Controller::kMemory)) {
+      uint64_t request = static_cast<uint64_t>(config.resources.scalar("mem").toDouble() * kMegabyte);
+      cz::MemoryLimits memory;
+      memory.softBytes = std::max(request, kMinMemoryBytes);
+      memory.hardBytes = memory.softBytes;
+      if (std::optional<double> mem = limit("mem")) {
+        if (std::isinf(*mem)) {
+          memory.hardBytes.reset();
+        } else {
+          memory.hardBytes = std::max(memory.softBytes, static_cast<uint64_t>(*mem * kMegabyte));
+        }
+      }
+      plan.memory = memory;
+    }
+    if (options_.pids && cgroups_->supports(cz::Controller::kPids)) plan.pidsMax = options_.pidsMax;
+    return plan;
+  }
+
+  // On the worker: the cgroups, their limits, the OOM watch, the sandbox's
+  // owner. Everything before the fork.
+  static Status prepare(cz::Cgroups& cgroups, const LaunchPlan& plan,
+                        Result<std::shared_ptr<cz::OomWatch>>* oom) {
+    const std::string& id = plan.containerId;
+    AGORA_RETURN_IF_ERROR(cgroups.create(id));
+    if (plan.cpus) {
+      std::optional<double> limit = plan.cpuLimit;
+      AGORA_RETURN_IF_ERROR(cgroups.setCpu(id, *plan.cpus, limit));
+    }
+    if (plan.memory) {
+      AGORA_RETURN_IF_ERROR(cgroups.setMemory(id, *plan.memory));
+      AGORA_ASSIGN_OR_RETURN(std::unique_ptr<cz::OomWatch> watch, cgroups.watchOom(id));
+      *oom = std::shared_ptr<cz::OomWatch>(std::move(watch));
+    }
+    if (plan.pidsMax) AGORA_RETURN_IF_ERROR(cgroups.setPidsLimit(id, plan.pidsMax));
+    if (plan.spec.user) {
+      // The task's user owns its sandbox (Mesos does the same).
+      struct passwd* entry = getpwnam(plan.spec.user->c_str());
+      if (entry == nullptr) return Status::NotFound("Unknown user '" + *plan.spec.user + "'");
+      if (::chown(plan.spec.sandbox.c_str(), entry->pw_uid, entry->pw_gid) != 0) {
+        return Status::IoError(fmt::format("Failed to chown sandbox '{}' to '{}': {}", plan.spec.sandbox,
+                                           *plan.spec.user, std::strerror(errno)));
+      }
+    }
+    return Status::OK();
+  }
+
+  // On the worker: the memory limitation of a container the kernel
+  // OOM-killed in, or nullopt.
+  static std::optional<ContainerTermination> oomLimitation(cz::Cgroups& cgroups, const std::string& id) {
+    auto killed = cgroups.oomKilled(id);
+    if (!killed.ok() || !*killed) return std::nullopt;
+    auto statistics = cgroups.statistics(id);
+    return memoryLimitation(statistics.ok() ? *statistics : cz::CgroupStatistics{});
+  }
+
+  static ContainerUsage toUsage(const cz::CgroupStatistics& s, double now) {
+    ContainerUsage usage;
+    v1::ResourceStatistics& out = usage.statistics;
+    out.set_timestamp(now);
+    out.set_processes(static_cast<uint32_t>(s.processes));
+    if (s.cpuUserSeconds) out.set_cpus_user_time_secs(*s.cpuUserSeconds);
+    if (s.cpuSystemSeconds) out.set_cpus_system_time_secs(*s.cpuSystemSeconds);
+    if (s.cpuNrPeriods) out.set_cpus_nr_periods(static_cast<uint32_t>(*s.cpuNrPeriods));
+    if (s.cpuNrThrottled) out.set_cpus_nr_throttled(static_cast<uint32_t>(*s.cpuNrThrottled));
+    if (s.cpuThrottledSeconds) out.set_cpus_throttled_time_secs(*s.cpuThrottledSeconds);
+    if (s.memoryUsageBytes) out.set_mem_total_bytes(*s.memoryUsageBytes);
+    if (s.memoryLimitBytes) out.set_mem_limit_bytes(*s.memoryLimitBytes);
+    if (s.memoryAnonBytes) out.set_mem_anon_bytes(*s.memoryAnonBytes);
+    if (s.memoryAnonBytes) out.set_mem_rss_bytes(*s.memoryAnonBytes);
+    if (s.memoryFileBytes) out.set_mem_file_bytes(*s.memoryFileBytes);
+    if (s.memoryFileBytes) out.set_mem_cache_bytes(*s.memoryFileBytes);
+    if (s.memorySwapBytes) out.set_mem_swap_bytes(*s.memorySwapBytes);
+    usage.pidsCurrent = s.pidsCurrent;
+    usage.pidsLimit = s.pidsMax;
+    return usage;
+  }
+
+  void runBlocking(std::function<void()> work, std::function<void()> done) {
+    if (options_.runBlocking) {
+      options_.runBlocking(std::move(work), std::move(done));
+    } else {
+      work();
+      clock_.schedule(Duration::zero(), std::move(done));
+    }
+  }
+
+  // SIGKILL to everything in the container; the next poll sees the
+  // executor gone and cleans up.
+  void killAll(const std::string& containerId) {
+    std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
+    auto log = log_;
+    runBlocking(
+        [cgroups, containerId, log] {
+          if (Status s = cgroups->killAll(containerId); !s.ok()) {
+            log->error("Failed to kill container {}: {}", containerId, s.message());
+          }
+        },
+        [this, alive = alive_] {
+          if (*alive) schedulePoll(Duration::zero());
+        });
+  }
+
+  // Polls after `after`, or sooner if a poll is already due sooner; one
+  // poll job in flight at a time.
+  void schedulePoll(Duration after) {
+    if (pollInFlight_) {
+      pollAgain_ = pollAgain_ || after == Duration::zero();
+      return;
+    }
+    if (pollTimer_) {
+      if (after > Duration::zero()) return;
+      clock_.cancel(*pollTimer_);
+    }
+    pollTimer_ = clock_.schedule(after, [this] {
+      pollTimer_.reset();
+      poll();
+    });
+  }
+
+  void poll() {
+    auto items = std::make_shared<std::vector<PollItem>>();
+    for (auto& [id, container] : containers_) {
+      if (container.ending) continue;
+      items->push_back({id, container.pid, container.child, container.gone, container.destroying, container.oom,
+                        std::nullopt});
+    }
+    if (items->empty()) return;
+    pollInFlight_ = true;
+    std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
+    bool memory = options_.memory && cgroups_->supports(cz::Controller::kMemory);
+    auto log = log_;
+    runBlocking([items, cgroups, memory, log] { pollWork(*cgroups, memory, *items, *log); },
+                [this, alive = alive_, items] {
+                  if (!*alive) return;
+                  pollInFlight_ = false;
+                  for (PollItem& item : *items) {
+                    if (item.ended) finish(item.containerId, std::move(*item.ended));
+                  }
+                  bool again = pollAgain_;
+                  pollAgain_ = false;
+                  if (!containers_.empty()) schedulePoll(again ? Duration::zero() : options_.pollInterval);
+                });
+  }
+
+  // On the worker: which executors ended, which containers the OOM killer
+  // hit; ended containers are emptied and removed here.
+  static void pollWork(cz::Cgroups& cgroups, bool memory, std::vector<PollItem>& items, spdlog::logger& log) {
+    // One poll(2) over every OOM notifier tells which containers to look at.
+    std::vector<pollfd> fds;
+    std::vector<PollItem*> watched;
+    for (PollItem& item : items) {
+      if (!item.oom || item.gone) continue;
+      fds.push_back({item.oom->fd(), POLLIN, 0});
+      watched.push_back(&item);
+    }
+    std::set<PollItem*> notified;
+    if (!fds.empty() && ::poll(fds.data(), fds.size(), 0) > 0) {
+      for (size_t i = 0; i < fds.size(); ++i) {
+        if (fds[i].revents != 0) notified.insert(watched[i]);
+      }
+    }
+    for (PollItem& item : items) {
+      std::optional<ContainerTermination> ended;
+      bool executorAlive = false;
+      if (item.gone) {
+        ended = ContainerTermination{std::nullopt, "Executor terminated while the agent was down", {}, {}, {}};
+      } else if (item.child) {
+        auto reaped = cz::tryReap(item.pid);
+        if (!reaped.ok()) {
+          ended = ContainerTermination{std::nullopt, "Lost the executor process: " + reaped.error().message(), {},
+                                       {}, {}};
+        } else if (reaped->has_value()) {
+          const cz::ExitStatus& exit = **reaped;
+          int status = exit.exitCode ? (*exit.exitCode << 8) : (exit.signal.value_or(0) & 0x7f);
+          ended = ContainerTermination{status, exit.toString(), {}, {}, {}};
+        } else {
+          executorAlive = true;
+        }
+      } else if (item.pid <= 0 || (::kill(item.pid, 0) != 0 && errno == ESRCH)) {
+        ended = ContainerTermination{std::nullopt, "The executor process is gone", {}, {}, {}};
+      } else {
+        executorAlive = true;
+      }
+      std::optional<ContainerTermination> limitation;
+      if (notified.count(&item)) {
+        auto killed = item.oom->oomKilled();
+        if (killed.ok() && *killed) limitation = oomLimitation(cgroups, item.containerId);
+      } else if (ended && memory) {
+        limitation = oomLimitation(cgroups, item.containerId);
+      }
+      if (!ended && !limitation) continue;
+      // The container ends: nothing of it may stay behind.
+      if (Status s = cgroups.killAll(item.containerId); !s.ok()) {
+        log.error("Failed to kill container {}: {}", item.containerId, s.message());
+      }
+      if (executorAlive && item.child) {
+        auto reaped = cz::reap(item.pid);
+        if (reaped.ok()) {
+          int status = reaped->exitCode ? (*reaped->exitCode << 8) : (reaped->signal.value_or(0) & 0x7f);
+          ended = ContainerTermination{status, reaped->toString(), {}, {}, {}};
+        }
+      }
+      if (Status s = cgroups.destroy(item.containerId); !s.ok()) {
+        log.error("Failed to remove the cgroups of container {}: {}", item.containerId, s.message());
+      }
+      if (limitation) {
+        if (ended) limitation->waitStatus = ended->waitStatus;
+        item.ended = std::move(limitation);
+      } else {
+        item.ended = std::move(ended);
+      }
+    }
+  }
+
+  void finish(const std::string& containerId, ContainerTermination termination) {
+    auto it = containers_.find(containerId);
+    if (it == containers_.end()) return;
+    if (it->second.killTimer) clock_.cancel(*it->second.killTimer);
+    std::vector<TerminationCallback> waiters = std::move(it->second.waiters);
+    containers_.erase(it);
+    log_->info("Container {} ended: {}", containerId, termination.message);
+    for (TerminationCallback& waiter : waiters) waiter(termination);
+  }
+
+  Clock& clock_;
+  // Shared with work in flight on the worker, which may outlive the
+  // containerizer when the agent stops.
+  std::shared_ptr<cz::Cgroups> cgroups_;
+  CgroupsContainerizerOptions options_;
+  std::shared_ptr<cz::Launcher> launcher_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::map<std::string, Container> containers_;
+  std::optional<TimerId> pollTimer_;
+  bool pollInFlight_ = false;
+  bool pollAgain_ = false;
+  // Work finishing after the containerizer is gone does nothing.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace
+
+ContainerTermination memoryLimitation(const cz::CgroupStatistics& statistics) {
+  ContainerTermination termination;
+  termination.state = v1::TASK_FAILED;
+  termination.reason = v1::TaskStatus::REASON_CONTAINER_LIMITATION_MEMORY;
+  std::string usage = statistics.memoryUsageBytes ? megabytes(*statistics.memoryUsageBytes) : "unknown";
+  std::string peak = statistics.memoryMaxUsageBytes ? megabytes(*statistics.memoryMaxUsageBytes) : "unknown";
+  std::string limit = statistics.memoryLimitBytes ? megabytes(*statistics.memoryLimitBytes) : "unlimited";
+  termination.message = fmt::format("Memory limit exceeded: usage {} (peak {}) of limit {}{}", usage, peak, limit,
+                                    statistics.oomKills ? fmt::format(", {} OOM kill(s)", *statistics.oomKills) : "");
+  if (statistics.memoryLimitBytes) {
+    double mb = static_cast<double>(*statistics.memoryLimitBytes) / kMegabyte;
+    if (auto limited = Resources::parse(fmt::format("mem:{:.3f}", mb)); limited.ok()) termination.limitation = *limited;
+  }
+  return termination;
+}
+
+void applyIsolation(const std::string& isolation, CgroupsContainerizerOptions* options) {
+  options->cpu = options->memory = options->pids = options->pidNamespace = false;
+  std::istringstream in(isolation);
+  for (std::string name; std::getline(in, name, ',');) {
+    if (name == "cgroups/cpu") options->cpu = true;
+    if (name == "cgroups/mem") options->memory = true;
+    if (name == "cgroups/pids") options->pids = true;
+    if (name == "namespaces/pid") options->pidNamespace = true;
+    if (name == "cgroups/all") options->cpu = options->memory = options->pids = true;
+  }
+}
+
+std::unique_ptr<Containerizer> makeCgroupsContainerizer(Clock& clock, std::unique_ptr<cz::Cgroups> cgroups,
+                                                        CgroupsContainerizerOptions options) {
+  return std::make_unique<CgroupsContainerizer>(clock, std::move(cgroups), std::move(options));
+}
+
+}  // namespace agora::agent

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Agent restarts never lose a task (issue 7): a real master and a real agent
+# with cgroups isolation run 10 sleep tasks; the agent is killed with
+# SIGKILL and started again, 10 times in a row. After each restart the
+# executors are the same processes (same pids, still in their cgroups), the
+# agent's /state is the same as before the kills, and the scheduler has
+# seen TASK_RUNNING exactly once per task and nothing else. Then the
+# framework is torn down: no process and no cgroup of the tasks remains.
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
+require_cgroups cpu memory pids
+: "${AGORA_TEST_SCHEDULER_BIN:?}"
+
+tasks=10
+restarts=10
+agent_flags=(--resources="cpus:4;mem:4096" --executor_reregistration_timeout=20secs)
+
+start_master
+start_agent a1 "${agent_flags[@]}"
+wait_until 60 count_agents 1 || fail "the agent did not register"
+agent_url="http://127.0.0.1:$agent_port"
+curl -fsS "$agent_url/flags" | jq -e '.flags.isolation | test("cgroups/mem")' >/dev/null ||
+  fail "the agent does not run with cgroups isolation: $(curl -fsS "$agent_url/flags" | jq -c .flags.isolation)"
+
+mkfifo "$tmp/commands"
+"$AGORA_TEST_SCHEDULER_BIN" --master="$master_addr" --num_tasks=$tasks --resources="cpus:0.1;mem:32" \
+  --command="sleep 1000" <"$tmp/commands" >"$tmp/events.jsonl" 2>"$tmp/scheduler.log" &
+scheduler_pid=$!
+pids+=("$scheduler_pid")
+exec 3>"$tmp/commands"  # Keeps the scheduler's stdin open.
+
+running_updates() { jq -r 'select(.event == "update" and .state == "TASK_RUNNING" and (.reconciliation | not)) | .task_id' "$tmp/events.jsonl"; }
+all_running() { [[ $(running_updates | sort -u | wc -l) -eq $tasks ]]; }
+wait_until 120 all_running || fail "the tasks did not all reach TASK_RUNNING"
+metric() { curl -fsS "$agent_url/metrics/snapshot" | jq -e ".[\"$1\"]"; }
+settled() {
+  [[ $(metric slave/status_updates_pending) == 0 && $(metric slave/executors_running) == "$tasks" &&
+     $(metric slave/registered) == 1 ]]
+}
+wait_until 60 settled || fail "the agent did not settle: $(curl -fsS "$agent_url/metrics/snapshot")"
+
+# What must not change: executors (ids, containers, pids) and tasks (ids,
+# states) as the agent reports them.
+agent_view() {
+  curl -fsS "$agent_url/state" | jq -S '[.frameworks[] | {id, executors: [.executors[] |
+    {id, container, pid, tasks: [.tasks[] | {task_id, state}]}] | sort_by(.id)}] | sort_by(.id)'
+}
+agent_view >"$tmp/before.json"
+jq -e "[.[].executors[].pid] | length == $tasks" "$tmp/before.json" >/dev/null || fail "expected $tasks executors"
+executor_pids=$(jq -r '.[].executors[].pid' "$tmp/before.json")
+containers_before=$(containers)
+[[ $(wc -l <<<"$containers_before") -eq $tasks ]] || fail "expected $tasks containers, found: $containers_before"
+for pid in $executor_pids; do
+  container_pids | grep -qx "$pid" || fail "executor $pid is not in the agent's cgroups"
+done
+
+for round in $(seq 1 $restarts); do
+  kill -9 "$agent_pid"
+  wait "$agent_pid" 2>/dev/null || true
+  for pid in $executor_pids; do kill -0 "$pid" || fail "round $round: executor $pid died with the agent"; done
+  start_agent a1 "${agent_flags[@]}"
+  wait_until 60 settled || fail "round $round: the agent did not recover: $(curl -fsS "$agent_url/metrics/snapshot")"
+  agent_view >"$tmp/after.json"
+  diff -u "$tmp/before.json" "$tmp/after.json" >&2 || fail "round $round: /state changed"
+  [[ "$(containers)" == "$containers_before" ]] || fail "round $round: the containers changed"
+done
+
+# Seen by the scheduler: RUNNING once per task, nothing terminal.
+[[ $(running_updates | wc -l) -eq $tasks ]] || fail "TASK_RUNNING reported $(running_updates | wc -l) times for $tasks tasks"
+others=$(jq -r 'select(.event == "update" and (.reconciliation | not) and .state != "TASK_RUNNING" and .state != "TASK_STARTING") | .state' "$tmp/events.jsonl")
+[[ -z "$others" ]] || fail "unexpected updates: $others"
+master_running=$(curl -fsS "$master_url/state" | jq '[.frameworks[].tasks[] | select(.state == "TASK_RUNNING")] | length')
+[[ $master_running -eq $tasks ]] || fail "the master sees $master_running running tasks"
+
+# Teardown: every task is killed, nothing of them remains.
+echo teardown >&3
+no_executors() { [[ $(metric slave/executors_running) == 0 && $(metric slave/executors_terminating) == 0 ]]; }
+wait_until 60 no_executors || fail "the executors did not end"
+gone() {
+  for pid in $executor_pids; do ! kill -0 "$pid" 2>/dev/null || return 1; done
+  [[ -z "$(containers)" ]]
+}
+wait_until 60 gone || fail "processes or cgroups left: pids $(container_pids | tr '\n' ' ') cgroups $(containers | tr '\n' ' ')"
+echo "PASS: $restarts agent restarts with $tasks tasks: same pids, RUNNING once each, nothing left after teardown"

@@ -1,0 +1,220 @@
+// agora-test-scheduler: a tiny framework for the end-to-end tests. It
+// launches --num_tasks tasks of --resources running --command, prints every
+// event as one JSON line on stdout, and takes commands on stdin:
+//
+//   kill TASK_ID      kills a task
+//   launch N          launches N more tasks
+//   teardown          tears the framework down and exits
+//
+// On SIGTERM/SIGINT or end of stdin it tears the framework down (its tasks
+// are killed) and exits. The framework checkpoints (its executors survive
+// agent restarts). A test tool, not an example: no retries beyond the
+// driver's own.
+//
+//   {"event":"subscribed","framework_id":"..."}
+//   {"event":"offer","agent_id":"...","cpus":4,"mem":1024}
+//   {"event":"launched","task_id":"task-0","agent_id":"..."}
+//   {"event":"update","task_id":"task-0","state":"TASK_RUNNING","reason":"","source":"SOURCE_EXECUTOR","message":""}
+
+#include <utility>  // Before any Asio header (STYLE.md).
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <nlohmann/json.hpp>
+
+#include "agora/common/clock.hpp"
+#include "agora/common/flags.hpp"
+#include "agora/common/id.hpp"
+#include "agora/common/logging.hpp"
+#include "agora/common/master_address.hpp"
+#include "agora/common/zmq_messenger.hpp"
+#include "agora/scheduler_core.hpp"
+#include "agora/task_helpers.hpp"
+
+namespace {
+
+using namespace agora;
+
+void print(nlohmann::json line) { std::cout << line.dump() << std::endl; }
+
+class TestScheduler final : public sdk::Scheduler {
+ public:
+  TestScheduler(sdk::TaskRequest request, std::string command, int64_t tasks)
+      : request_(request), command_(std::move(command)), wanted_(tasks) {}
+
+  void more(int64_t n) { wanted_ += n; }
+
+  void subscribed(sdk::SchedulerDriver& driver, const v1::FrameworkID& id, const v1::MasterInfo&) override {
+    print({{"event", "subscribed"}, {"framework_id", id.value()}});
+    driver.reconcile();
+  }
+  void disconnected(sdk::SchedulerDriver&) override { print({{"event", "disconnected"}}); }
+
+  void offers(sdk::SchedulerDriver& driver, const std::vector<v1::Offer>& offers) override {
+    for (const v1::Offer& offer : offers) {
+      auto resources = Resources::fromProto(offer.resources());
+      print({{"event", "offer"},
+             {"agent_id", offer.agent_id().value()},
+             {"cpus", resources.ok() ? resources->scalar("cpus").toDouble() : 0},
+             {"mem", resources.ok() ? resources->scalar("mem").toDouble() : 0}});
+      std::vector<v1::TaskInfo> tasks;
+      for (const Resources& slot : sdk::matchTasks(offer, request_, static_cast<size_t>(wanted_ - launched_))) {
+        std::string id = "task-" + std::to_string(launched_++);
+        auto task = sdk::TaskBuilder(id).agent(offer.agent_id()).shell(command_).resources(slot).build();
+        if (!task.ok()) {
+          print({{"event", "error"}, {"message", task.error().message()}});
+          continue;
+        }
+        tasks.push_back(*task);
+        print({{"event", "launched"}, {"task_id", id}, {"agent_id", offer.agent_id().value()}});
+      }
+      v1::Filters filters;
+      filters.set_refuse_seconds(0.5);
+      if (tasks.empty()) {
+        driver.decline({offer.id()}, filters);
+      } else {
+        driver.launch({offer.id()}, tasks, filters);
+      }
+    }
+  }
+
+  void offerRescinded(sdk::SchedulerDriver&, const v1::OfferID&) override {}
+
+  void statusUpdate(sdk::SchedulerDriver&, const v1::TaskStatus& status) override {
+    print({{"event", "update"},
+           {"task_id", status.task_id().value()},
+           {"state", v1::TaskState_Name(status.state())},
+           {"reason", status.has_reason() ? v1::TaskStatus::Reason_Name(status.reason()) : ""},
+           {"source", v1::TaskStatus::Source_Name(status.source())},
+           {"message", status.message()},
+           {"reconciliation", status.reason() == v1::TaskStatus::REASON_RECONCILIATION}});
+  }
+
+  void frameworkMessage(sdk::SchedulerDriver&, const v1::AgentID&, const v1::ExecutorID&,
+                        const std::string&) override {}
+  void agentLost(sdk::SchedulerDriver&, const v1::AgentID& id) override {
+    print({{"event", "agent_lost"}, {"agent_id", id.value()}});
+  }
+  void executorLost(sdk::SchedulerDriver&, const v1::ExecutorID&, const v1::AgentID&, std::optional<int>) override {}
+  void error(sdk::SchedulerDriver&, const std::string& message) override {
+    print({{"event", "error"}, {"message", message}});
+  }
+
+ private:
+  sdk::TaskRequest request_;
+  std::string command_;
+  int64_t wanted_;
+  int64_t launched_ = 0;
+};
+
+int fail(const std::string& message) {
+  std::cerr << "agora-test-scheduler: " << message << std::endl;
+  return EXIT_FAILURE;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string master;
+  std::string resources;
+  std::string command;
+  std::string name;
+  std::string role;
+  int64_t numTasks = 0;
+  Flags flags("agora-test-scheduler");
+  flags.add(&master, "master", "The master's HTTP HOST:PORT", "");
+  flags.add(&numTasks, "num_tasks", "How many tasks to launch", 1, inRange<int64_t>(0, 100000));
+  flags.add(&resources, "resources", "Each task's resources", "cpus:0.1;mem:32");
+  flags.add(&command, "command", "Each task's shell command", "sleep 1000");
+  flags.add(&name, "name", "The framework's name", "agora-test-scheduler");
+  flags.add(&role, "role", "The framework's role", "*");
+  if (Status s = flags.parse(argc, argv); !s.ok()) return fail(s.message());
+  if (flags.helpRequested()) {
+    std::cout << flags.usage();
+    return EXIT_SUCCESS;
+  }
+  auto request = sdk::TaskRequest::parse(resources);
+  if (!request.ok()) return fail(request.error().message());
+  auto address = parseHostPort(master);
+  if (!address.ok()) return fail(address.error().message());
+  LoggingOptions logging;
+  initLogging(logging);
+  auto endpoint = resolveMasterEndpoint(*address, std::chrono::seconds(60), std::chrono::milliseconds(200));
+  if (!endpoint.ok()) return fail(endpoint.error().message());
+
+  boost::asio::io_context loop;
+  AsioClock clock(loop);
+  zmq::context_t context;
+  TestScheduler scheduler(*request, command, numTasks);
+  v1::FrameworkInfo framework;
+  framework.set_name(name);
+  framework.set_user("root");
+  framework.add_roles(role);
+  framework.set_checkpoint(true);
+  framework.set_failover_timeout(60);
+  framework.add_capabilities()->set_type(v1::FrameworkInfo::Capability::MULTI_ROLE);
+
+  std::unique_ptr<sdk::SchedulerDriverCore> driver;
+  auto messenger = DealerMessenger::connect(
+      loop, context, *endpoint, sdk::newSchedulerPeerId(), "master", TransportOptions{},
+      [&driver](const PeerId& from, internal::Envelope&& envelope) { driver->handle(from, std::move(envelope)); });
+  if (!messenger.ok()) return fail(messenger.error().message());
+  driver = std::make_unique<sdk::SchedulerDriverCore>(scheduler, framework, clock, **messenger);
+
+  // Tear down, let the TEARDOWN leave, exit.
+  bool stopping = false;
+  auto stop = [&] {
+    if (stopping) return;
+    stopping = true;
+    driver->stop();
+    clock.schedule(std::chrono::milliseconds(500), [&loop] { loop.stop(); });
+  };
+  boost::asio::signal_set signals(loop, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& error, int) {
+    if (!error) stop();
+  });
+
+  boost::asio::posix::stream_descriptor input(loop, ::dup(STDIN_FILENO));
+  boost::asio::streambuf buffer;
+  std::function<void()> readLine = [&] {
+    boost::asio::async_read_until(input, buffer, '\n', [&](const boost::system::error_code& error, size_t) {
+      if (error) {
+        stop();
+        return;
+      }
+      std::istream in(&buffer);
+      std::string verb, argument;
+      std::string line;
+      std::getline(in, line);
+      std::istringstream words(line);
+      words >> verb >> argument;
+      if (verb == "kill") {
+        v1::TaskID id;
+        id.set_value(argument);
+        driver->kill(id);
+      } else if (verb == "launch") {
+        scheduler.more(std::strtoll(argument.c_str(), nullptr, 10));
+        driver->revive();
+      } else if (verb == "teardown") {
+        stop();
+        return;
+      }
+      readLine();
+    });
+  };
+  readLine();
+
+  driver->start();
+  loop.run();
+  return EXIT_SUCCESS;
+}
