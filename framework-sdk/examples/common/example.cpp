@@ -54,6 +54,8 @@ void ExampleScheduler::finish(SchedulerDriver& driver, int code) {
   driver.stop();
 }
 
+Clock& ExampleScheduler::clock() { return driver_->clock(); }
+
 std::string ExampleScheduler::describe(const v1::TaskStatus& status) {
   std::string text = status.task_id().value() + " " + v1::TaskState_Name(status.state());
   if (!status.message().empty()) text += ": " + status.message();
@@ -115,6 +117,7 @@ int ExampleMain::run(ExampleScheduler& scheduler, std::optional<v1::FrameworkInf
   if (!options.masterTimeout) options.masterTimeout = std::chrono::seconds(30);
   sdk::AgoraSchedulerDriver driver(scheduler, framework ? *framework : this->framework(), options_.master,
                                    options);
+  scheduler.driver_ = &driver;
   Status status;
   {
     sdk::ShutdownSignals signals([&driver] { driver.stop(); });

@@ -27,6 +27,10 @@
 #include "agora/scheduler.hpp"
 #include "agora/task_helpers.hpp"
 
+namespace agora::sdk {
+class AgoraSchedulerDriver;
+}  // namespace agora::sdk
+
 namespace agora::examples {
 
 struct CommonOptions {
@@ -68,9 +72,14 @@ class ExampleScheduler : public sdk::Scheduler {
   // "task-3 TASK_FAILED: Command exited with status 1 (REASON_...)".
   static std::string describe(const v1::TaskStatus& status);
 
+  // The driver's clock: timers on the driver's thread (only there).
+  Clock& clock();
+
   std::shared_ptr<spdlog::logger> log_;
 
  private:
+  friend class ExampleMain;
+  sdk::AgoraSchedulerDriver* driver_ = nullptr;  // Set by ExampleMain::run().
   int exitCode_ = 0;
 };
 
