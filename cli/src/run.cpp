@@ -15,15 +15,12 @@
 // CLI, which only needs common and proto.
 
 #include <pwd.h>
-#include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <iostream>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "agora/common/http_client.hpp"
@@ -31,6 +28,7 @@
 #include "agora/common/logging.hpp"
 #include "agora/common/task_state.hpp"
 #include "agora/scheduler_driver.hpp"
+#include "agora/signals.hpp"
 #include "agora/task_helpers.hpp"
 #include "cli.hpp"
 
@@ -233,29 +231,15 @@ int runTask(const Context& context, const RunOptions& options) {
   RunScheduler scheduler(options, *request);
   sdk::AgoraSchedulerDriver driver(scheduler, framework, context.master, driverOptions);
 
-  // SIGINT/SIGTERM stop the driver (the teardown kills the task): blocked
-  // here, so every thread inherits the mask, and taken by one thread.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::atomic<bool> done{false};
-  std::thread signalThread([&] {
-    timespec tick{0, 200 * 1000 * 1000};
-    while (!done) {
-      if (sigtimedwait(&signals, nullptr, &tick) > 0) {
-        std::cout << "Interrupted; killing the task" << std::endl;
-        driver.stop();
-        return;
-      }
-    }
-  });
-
-  Status status = driver.run();
-  done = true;
-  signalThread.join();
-  pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
+  // SIGINT/SIGTERM stop the driver: the teardown kills the task.
+  Status status;
+  {
+    sdk::ShutdownSignals signals([&driver] {
+      std::cout << "Interrupted; killing the task" << std::endl;
+      driver.stop();
+    });
+    status = driver.run();
+  }
 
   if (!status.ok()) {
     std::cerr << "agora run: " << status.message() << std::endl;

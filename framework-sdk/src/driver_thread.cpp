@@ -1,5 +1,8 @@
 #include "driver_thread.hpp"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
@@ -7,20 +10,44 @@
 
 namespace agora::sdk::detail {
 
+namespace {
+
+// Blocks the asynchronous signals in the calling thread while it lives, so
+// that threads started meanwhile inherit the mask.
+class BlockSignals {
+ public:
+  BlockSignals() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&signals, signal);
+    pthread_sigmask(SIG_BLOCK, &signals, &previous_);
+  }
+  ~BlockSignals() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+
+ private:
+  sigset_t previous_;
+};
+
+}  // namespace
+
 DriverThread::DriverThread()
     : guard_(std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
-          loop_.get_executor())) {}
+          loop_.get_executor())) {
+  BlockSignals blocked;
+  worker_ = std::make_unique<boost::asio::thread_pool>(1);
+}
 
 DriverThread::~DriverThread() {
   stopLoop();
   join();
-  worker_.join();
+  worker_->join();
 }
 
 void DriverThread::start(std::function<void()> afterLoop) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (started_) return;
   started_ = true;
+  BlockSignals blocked;
   thread_ = std::thread([this, afterLoop = std::move(afterLoop)] {
     loopThreadId_ = std::this_thread::get_id();
     try {

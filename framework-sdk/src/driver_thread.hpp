@@ -24,6 +24,10 @@
 
 namespace agora::sdk::detail {
 
+// The driver's threads (loop, worker, and the ZeroMQ I/O threads they
+// start) never take the process's asynchronous signals (SIGINT, SIGTERM,
+// SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2): those stay with the application's
+// threads (ShutdownSignals), whenever the driver was created.
 class DriverThread {
  public:
   DriverThread();
@@ -59,7 +63,7 @@ class DriverThread {
   // Runs `work` on the worker thread, then `done` on the loop.
   template <typename T>
   void offload(std::function<T()> work, std::function<void(T)> done) {
-    boost::asio::post(worker_, [this, work = std::move(work), done = std::move(done)]() mutable {
+    boost::asio::post(*worker_, [this, work = std::move(work), done = std::move(done)]() mutable {
       T result = work();
       post([done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
     });
@@ -73,7 +77,7 @@ class DriverThread {
   boost::asio::io_context loop_;
   zmq::context_t zmq_;
   AsioClock clock_{loop_};
-  boost::asio::thread_pool worker_{1};
+  std::unique_ptr<boost::asio::thread_pool> worker_;  // One thread.
   // start() and join() each hold this; started() does not, so a callback
   // may ask while another thread waits in join().
   std::mutex mutex_;
