@@ -2,6 +2,7 @@
 // OperatorHttp::handle (the same handlers agora-master serves), so these
 // tests cover the HTTP parsing at the edge and the Master's logic.
 
+#include "agora/common/json.hpp"
 #include "agora/master/operator_http.hpp"
 #include "master_test_util.hpp"
 
@@ -126,7 +127,7 @@ TEST_F(OperatorTest, ReservationsWeightsAndQuotaSurviveAMasterRestart) {
   settle();
   ASSERT_EQ(request("PUT", "/weights", R"([{"role": "eng", "weight": 2.5}])").status, 200);
   EXPECT_EQ(request("PUT", "/weights", R"([{"role": "eng", "weight": -1}])").status, 400);
-  EXPECT_EQ(request("PUT", "/weights", R"([{"role": "a..b", "weight": 1}])").status, 400);
+  EXPECT_EQ(request("PUT", "/weights", R"([{"role": "eng/", "weight": 1}])").status, 400);
   json quota = {{"type", "UPDATE_QUOTA"},
                 {"update_quota",
                  {{"quota_configs", {{{"role", "eng"}, {"limits", {{"cpus", {{"value", 3}}}}},
@@ -202,7 +203,8 @@ TEST_F(OperatorTest, ApiV1GetCallsAndBadRequests) {
   // Hostile and malformed requests: each a 4xx, and the master still answers.
   EXPECT_EQ(request("POST", "/api/v1", R"({"type": "GET_HEAL)").status, 400);  // Truncated.
   EXPECT_EQ(request("POST", "/api/v1", std::string(100000, '[') + std::string(100000, ']')).status, 400);
-  EXPECT_EQ(request("POST", "/api/v1", std::string(2 * 1024 * 1024, ' ')).status, 413);
+  // Over the JSON limit (the server's body limit, also 1 MiB, answers 413 first).
+  EXPECT_EQ(request("POST", "/api/v1", std::string(2 * 1024 * 1024, ' ')).status, 400);
   EXPECT_EQ(request("POST", "/api/v1", R"({"type": "GET_HEALTH", "bogus": 1})").status, 400);
   EXPECT_EQ(request("POST", "/api/v1", "{}").status, 400);
   EXPECT_EQ(request("POST", "/api/v1", R"({"type": "RESERVE_RESOURCES"})").status, 400);
