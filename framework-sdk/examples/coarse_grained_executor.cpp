@@ -16,7 +16,9 @@
 #include <sstream>
 #include <string>
 
+#include "agora/common/id.hpp"
 #include "agora/common/logging.hpp"
+#include "agora/common/task_state.hpp"
 #include "agora/executor_driver.hpp"
 
 namespace {

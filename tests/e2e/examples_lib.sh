@@ -25,3 +25,27 @@ start_cluster() {
   done
   wait_until 60 count_agents "$1" || fail "agents did not register"
 }
+# executor_pid TASK_ID: the (host) pid of the executor running TASK_ID, from
+# the agents' /state (a task's own $$ is no use: it may be in a pid namespace).
+executor_pid() {
+  local port
+  for port in "${agent_ports[@]}"; do
+    curl -fsS "http://127.0.0.1:$port/state" | jq -er --arg id "$1" \
+      '.frameworks[].executors[] | select(any(.tasks[]; .task_id.value == $id)) | .pid' && return 0
+  done
+  return 1
+}
+# kill_task TASK_ID: SIGKILL the task's processes (the executor's children),
+# as if the task crashed; its executor reports it failed.
+kill_task() {
+  local executor
+  executor=$(executor_pid "$1") || fail "no executor runs $1"
+  pkill -KILL -P "$executor" || fail "task $1 (executor $executor) has no process to kill"
+}
+# no_executors: no agent runs an executor any more.
+no_executors() {
+  local port
+  for port in "${agent_ports[@]}"; do
+    curl -fsS "http://127.0.0.1:$port/state" | jq -e '[.frameworks[].executors[]] | length == 0' >/dev/null || return 1
+  done
+}

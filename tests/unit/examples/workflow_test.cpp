@@ -37,7 +37,7 @@ TEST(WorkflowTest, ErrorsNameTheStep) {
                                 {"name": "b", "command": "y", "deps": ["a"]}]})").find("cycle"),
             std::string::npos);
   EXPECT_NE(error(R"({"steps": [{"name": "a", "command": "x", "fanout": 0}]})").find("fanout"), std::string::npos);
-  EXPECT_NE(error(R"({"steps": [{"name": "a b", "command": "x"}]})").find("step name"), std::string::npos);
+  EXPECT_NE(error(R"({"steps": [{"name": "a/b", "command": "x"}]})").find("step name"), std::string::npos);
   EXPECT_NE(error(R"({"steps": [{"name": "a", "command": "x", "resources": "cpus:-1"}]})").find("Step 'a'"),
             std::string::npos);
   EXPECT_FALSE(Workflow::load("/nonexistent/workflow.json").ok());
