@@ -14,6 +14,7 @@
 #include <string>
 
 #include "agora/agent/agent.hpp"
+#include "agora/agent/files.hpp"
 #include "agora/common/daemon.hpp"
 #include "agora/common/id.hpp"
 #include "agora/common/logging.hpp"
@@ -114,10 +115,12 @@ int main(int argc, char** argv) {
   agent = &daemon;
   if (Status status = daemon.recover(); !status.ok()) return fail(status.message());
 
+  uint64_t invalidFileRequests = 0;
   runtime.addStandardRoutes(
       flags, [] { return true; },
-      [&daemon, &toMaster, &toExecutors] {
+      [&daemon, &toMaster, &toExecutors, &invalidFileRequests] {
         MetricsSnapshot snapshot = daemon.metrics();
+        snapshot["slave/files_invalid_requests"] = static_cast<double>(invalidFileRequests);
         snapshot["slave/invalid_messages"] = static_cast<double>((*toMaster)->counters().dropped_invalid +
                                                                  (*toExecutors)->counters().dropped_invalid);
         return snapshot;
@@ -131,6 +134,13 @@ int main(int argc, char** argv) {
     runtime.http().route("GET", path,
                          [&daemon](const HttpRequest&) { return HttpResponse::json(200, daemon.stateJson()); });
   }
+
+  addFilesRoutes(runtime.http(),
+                 SandboxFiles{options.workDir, [&daemon] { return daemon.agentId(); },
+                              [&daemon](const std::string& frameworkId, const std::string& taskId) {
+                                return daemon.sandboxPath(frameworkId, taskId);
+                              }},
+                 &invalidFileRequests);
 
   const std::string ip = options.ip.empty() ? "0.0.0.0" : options.ip;
   if (Status status = runtime.http().listen(ip, static_cast<uint16_t>(options.port)); !status.ok()) {

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <string>
 
@@ -14,6 +15,7 @@
 #include "agora/common/logging.hpp"
 #include "agora/common/zmq_messenger.hpp"
 #include "agora/master/master.hpp"
+#include "agora/master/operator_http.hpp"
 #include "agora/master/options.hpp"
 #include "agora/webui/agent_proxy.hpp"
 #include "agora/webui/webui.hpp"
@@ -75,26 +77,29 @@ int main(int argc, char** argv) {
   const RouterMessenger& messenger = **router;
   webui::AgentProxy agentProxy(runtime.loop(),
                                [&daemon](const std::string& agentId) { return daemon.agentHttpAddress(agentId); });
-  runtime.addStandardRoutes(
-      flags, [] { return true; },
-      [&daemon, &messenger, &webUi, &agentProxy] {
-        MetricsSnapshot snapshot = daemon.metrics();
-        const MessengerCounters& counters = messenger.counters();
-        snapshot["master/messages_received"] = static_cast<double>(counters.received);
-        snapshot["master/messages_sent"] = static_cast<double>(counters.sent);
-        snapshot["master/invalid_messages"] = static_cast<double>(counters.dropped_invalid);
-        snapshot["master/message_send_failures"] = static_cast<double>(counters.send_failures);
-        const TransportCounters& transport = messenger.transportCounters();
-        snapshot["master/dropped_messages"] =
-            static_cast<double>(counters.dropped_invalid + transport.dropped_malformed + transport.dropped_oversized);
-        snapshot["master/webui/files_served"] = static_cast<double>(webUi->counters().served);
-        snapshot["master/webui/files_not_found"] = static_cast<double>(webUi->counters().not_found);
-        snapshot["master/webui/paths_rejected"] = static_cast<double>(webUi->counters().rejected);
-        snapshot["master/webui/agent_proxy_requests"] = static_cast<double>(agentProxy.counters().requests);
-        snapshot["master/webui/agent_proxy_failures"] = static_cast<double>(agentProxy.counters().failures);
-        snapshot["master/webui/agent_proxy_rejected"] = static_cast<double>(agentProxy.counters().rejected);
-        return snapshot;
-      });
+  std::function<MetricsSnapshot()> metrics;
+  master::OperatorHttp operatorHttp(daemon, [&flags] { return flags.toJson(); }, [&metrics] { return metrics(); });
+  metrics = [&daemon, &messenger, &operatorHttp, &webUi, &agentProxy] {
+    MetricsSnapshot snapshot = daemon.metrics();
+    const MessengerCounters& counters = messenger.counters();
+    snapshot["master/messages_received"] = static_cast<double>(counters.received);
+    snapshot["master/messages_sent"] = static_cast<double>(counters.sent);
+    snapshot["master/invalid_messages"] = static_cast<double>(counters.dropped_invalid);
+    snapshot["master/message_send_failures"] = static_cast<double>(counters.send_failures);
+    const TransportCounters& transport = messenger.transportCounters();
+    snapshot["master/dropped_messages"] =
+        static_cast<double>(counters.dropped_invalid + transport.dropped_malformed + transport.dropped_oversized);
+    snapshot["master/http_invalid_requests"] = static_cast<double>(operatorHttp.invalidRequests());
+    snapshot["master/webui/files_served"] = static_cast<double>(webUi->counters().served);
+    snapshot["master/webui/files_not_found"] = static_cast<double>(webUi->counters().not_found);
+    snapshot["master/webui/paths_rejected"] = static_cast<double>(webUi->counters().rejected);
+    snapshot["master/webui/agent_proxy_requests"] = static_cast<double>(agentProxy.counters().requests);
+    snapshot["master/webui/agent_proxy_failures"] = static_cast<double>(agentProxy.counters().failures);
+    snapshot["master/webui/agent_proxy_rejected"] = static_cast<double>(agentProxy.counters().rejected);
+    return snapshot;
+  };
+  runtime.addStandardRoutes(flags, [] { return true; }, metrics);
+  operatorHttp.install(runtime.http());
   auto json = [](const nlohmann::json& body) { return HttpResponse::json(200, body); };
   runtime.http().route("GET", "/master/info", [&daemon](const HttpRequest&) {
     Result<nlohmann::json> info = toJsonValue(daemon.masterInfo());

@@ -128,6 +128,10 @@ void AgentImpl::onExecutorSubscribe(const PeerId& from, ExecutorRecord& executor
   if (executor.timer) clock_.cancel(*executor.timer);
   executor.timer.reset();
   bool resubscribe = !executor.peer.empty();
+  // The checkpoint holds the executor's peer; an executor that reconnects
+  // to a restarted agent keeps its peer, so there is nothing to write (a
+  // durable write per executor would dominate a restart's recovery).
+  bool peerChanged = executor.peer != from;
   executor.peer = from;
   executor.state = ExecutorState::kRunning;
   log_->info("Executor {} of framework {} {}subscribed", quoteForLog(executorId), executor.frameworkId.value(),
@@ -140,7 +144,7 @@ void AgentImpl::onExecutorSubscribe(const PeerId& from, ExecutorRecord& executor
       checkpointTask(executor, it->second);
     }
   }
-  checkpointExecutor(executor);
+  if (peerChanged) checkpointExecutor(executor);
 
   FrameworkRecord* framework = this->framework(executor.frameworkId.value());
   v1::executor::Event subscribed = executorEvent(v1::executor::Event::SUBSCRIBED);

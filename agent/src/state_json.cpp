@@ -182,6 +182,8 @@ std::map<std::string, double> AgentImpl::metrics() const {
   for (const char* name : {"cpus", "mem", "disk", "gpus"}) {
     m[std::string("slave/") + name + "_total"] = total.scalar(name).toDouble();
     m[std::string("slave/") + name + "_used"] = used.scalar(name).toDouble();
+    const double t = total.scalar(name).toDouble();
+    m[std::string("slave/") + name + "_percent"] = t > 0 ? used.scalar(name).toDouble() / t : 0;
   }
   return m;
 }

@@ -38,6 +38,15 @@ struct Context {
 
 // The table of commands (main.cpp). Add one declaration per command here
 // and one call in main.cpp, in the order `agora --help` lists them.
+void addAgentsCommand(CLI::App& app, Context& context);      // listings.cpp
+void addFrameworksCommand(CLI::App& app, Context& context);  // listings.cpp
+void addTasksCommand(CLI::App& app, Context& context);       // listings.cpp
+void addLogsCommand(CLI::App& app, Context& context);        // logs.cpp
+void addKillCommand(CLI::App& app, Context& context);        // operator_commands.cpp
+void addReserveCommands(CLI::App& app, Context& context);    // reserve, unreserve
+void addWeightsCommand(CLI::App& app, Context& context);
+void addQuotaCommand(CLI::App& app, Context& context);
+void addExplainCommand(CLI::App& app, Context& context);
 void addRunCommand(CLI::App& app, Context& context);  // run.cpp (links agora_sdk)
 
 }  // namespace agora::cli

@@ -18,6 +18,15 @@ int main(int argc, char** argv) {
   app.add_option("--master", context.master, "The master's HTTP HOST:PORT (env AGORA_MASTER)");
 
   // The table of commands (one add...Command call each; see cli.hpp).
+  addAgentsCommand(app, context);
+  addFrameworksCommand(app, context);
+  addTasksCommand(app, context);
+  addLogsCommand(app, context);
+  addKillCommand(app, context);
+  addReserveCommands(app, context);
+  addWeightsCommand(app, context);
+  addQuotaCommand(app, context);
+  addExplainCommand(app, context);
   addRunCommand(app, context);
 
   app.parse_complete_callback([&] {

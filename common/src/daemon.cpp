@@ -26,7 +26,19 @@ DaemonRuntime::~DaemonRuntime() {
 }
 
 void DaemonRuntime::addStandardRoutes(const Flags& flags, std::function<bool()> healthy,
-                                      std::function<MetricsSnapshot()> metrics) {
+                                      std::function<MetricsSnapshot()> daemonMetrics) {
+  // Every daemon also reports its HTTP server (bad requests are counted here).
+  auto metrics = [this, daemonMetrics = std::move(daemonMetrics)] {
+    MetricsSnapshot snapshot = daemonMetrics();
+    const HttpCounters http = http_->counters();
+    snapshot["http/requests"] = static_cast<double>(http.requests);
+    snapshot["http/responses_4xx"] = static_cast<double>(http.responses_4xx);
+    snapshot["http/responses_5xx"] = static_cast<double>(http.responses_5xx);
+    snapshot["http/rejected_connections"] = static_cast<double>(http.rejected_connections);
+    snapshot["http/timeouts"] = static_cast<double>(http.timeouts);
+    snapshot["http/active_connections"] = static_cast<double>(http.active_connections);
+    return snapshot;
+  };
   http_->route("GET", "/health", [healthy](const HttpRequest&) {
     return healthy() ? HttpResponse::text(200, "") : HttpResponse::text(503, "unhealthy");
   });

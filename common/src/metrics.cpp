@@ -12,7 +12,9 @@ bool isCounter(std::string_view name) {
   static constexpr std::string_view kCounterMarkers[] = {
       "_registrations", "_reregistrations", "_removals", "dropped_messages", "invalid_", "valid_",
       "messages_",      "allocation_runs",  "/sent",     "/accepted",        "/declined", "/rescinded",
-      "_errors",        "_failures",        "/received",
+      "_errors",        "_failures",        "/received",        "http/requests",  "http/responses_",
+      "rejected_connections", "http/timeouts", "_reserves", "_unreserves", "_teardowns", "_kills",
+      "_invalid_requests",
   };
   for (std::string_view marker : kCounterMarkers) {
     if (name.find(marker) != std::string_view::npos) return true;

@@ -121,6 +121,7 @@ void ExecutorDriverCore::onSubscribed(const Event::Subscribed& subscribed) {
   if (recoveryTimer_ != 0) clock_.cancel(recoveryTimer_);
   subscribeTimer_ = recoveryTimer_ = 0;
   state_ = State::kSubscribed;
+  agentLost_ = false;
   log()->info("Executor {} subscribed", quoteForLog(environment_.executorId.value()));
   scheduleUpdateRetry();
   executor_.subscribed(facade(), subscribed.executor_info(), subscribed.framework_info(), subscribed.agent_info());
@@ -135,12 +136,13 @@ void ExecutorDriverCore::agentLost() {
   }
   if (state_ != State::kSubscribed) return;  // Already trying.
   log()->warn("Lost the agent; resubscribing for up to {}", formatDuration(environment_.recoveryTimeout));
+  agentLost_ = true;
   beginSubscribing(/*immediately=*/false);
   executor_.disconnected(facade());
 }
 
 void ExecutorDriverCore::agentConnected() {
-  if (state_ != State::kSubscribing) return;
+  if (state_ != State::kSubscribing || !agentLost_) return;
   if (subscribeTimer_ != 0) clock_.cancel(subscribeTimer_);
   subscribeTimer_ = 0;
   sendSubscribe();

@@ -149,14 +149,7 @@ void MasterProcess::accept(FrameworkEntry& framework, const Call::Accept& accept
         converted -= conversion->from;
         converted += conversion->to;
         allocator_.updateAllocation(framework.id, agentId, conversion->from, conversion->to);
-        agent.total -= conversion->from.unallocate();
-        agent.total += conversion->to.unallocate();
-        agent.checkpointed -= conversion->from.unallocate().filter([](const Resource& r) {
-          return r.isDynamicallyReserved() || r.isPersistentVolume();
-        });
-        agent.checkpointed += conversion->to.unallocate().filter([](const Resource& r) {
-          return r.isDynamicallyReserved() || r.isPersistentVolume();
-        });
+        convertAgentResources(agent, conversion->from.unallocate(), conversion->to.unallocate());
         checkpointChanged = true;
         counters_[reserve ? "master/operations_reserve" : "master/operations_unreserve"] += 1;
         log_->info("Applied {} of {} for framework {} on agent {}", reserve ? "RESERVE" : "UNRESERVE",
@@ -178,12 +171,7 @@ void MasterProcess::accept(FrameworkEntry& framework, const Call::Accept& accept
     }
   }
 
-  if (checkpointChanged) {
-    internal::Envelope checkpoint;
-    agent.checkpointed.toProto(checkpoint.mutable_checkpoint_resources()->mutable_resources());
-    checkpoint.mutable_checkpoint_resources()->mutable_resource_version_uuid()->set_value(newUuidBytes());
-    send(agent.peer, std::move(checkpoint));
-  }
+  if (checkpointChanged) sendCheckpointedResources(agent);
 
   // Step 3: what operations made goes back unfiltered, the rest is declined
   // with the accept's filters.

@@ -280,7 +280,8 @@ void MasterProcess::pingAgent(const std::string& agentId) {
   agent.pingTimer = clock_.schedule(options_.agentPingTimeout, [this, agentId] { pingAgent(agentId); });
 }
 
-void MasterProcess::removeAgent(const std::string& agentId, bool unreachable, std::string_view why) {
+void MasterProcess::removeAgent(const std::string& agentId, bool unreachable, std::string_view why,
+                                bool byOperator) {
   auto it = agents_.find(agentId);
   AGORA_CHECK(it != agents_.end());
   AgentEntry& agent = *it->second;
@@ -304,9 +305,10 @@ void MasterProcess::removeAgent(const std::string& agentId, bool unreachable, st
       task->second.released = true;  // The allocator forgets the agent's allocations.
       bool terminal = isTerminal(task->second.task.state());
       if (!terminal) {
-        v1::TaskState state = unreachable ? v1::TASK_UNREACHABLE : v1::TASK_GONE;
+        v1::TaskState state = unreachable ? v1::TASK_UNREACHABLE : byOperator ? v1::TASK_GONE_BY_OPERATOR : v1::TASK_GONE;
         if (!framework.partitionAware()) state = v1::TASK_LOST;
-        sendMasterUpdate(framework, taskId, agentId, state, v1::TaskStatus::REASON_AGENT_REMOVED,
+        sendMasterUpdate(framework, taskId, agentId, state,
+                         byOperator ? v1::TaskStatus::REASON_AGENT_REMOVED_BY_OPERATOR : v1::TaskStatus::REASON_AGENT_REMOVED,
                          fmt::format("Agent {} removed: {}", agentId, why));
       }
       v1::Task moved = framework.tasks.at(taskId).task;

@@ -2,6 +2,7 @@
 // the master's protocol.
 
 #include <arpa/inet.h>
+#include <cmath>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -51,6 +52,30 @@ std::optional<std::string> Master::agentHttpAddress(const std::string& agentId) 
   return process_->agentHttpAddress(agentId);
 }
 std::map<std::string, double> Master::metrics() const { return process_->metrics(); }
+nlohmann::json Master::stateSummaryJson() const { return process_->stateSummaryJson(); }
+nlohmann::json Master::rolesJson() const { return process_->rolesJson(); }
+Result<nlohmann::json> Master::explain(const std::string& frameworkId) { return process_->explainJson(frameworkId); }
+std::vector<v1::WeightInfo> Master::weights() const { return process_->weightInfos(); }
+v1::QuotaStatus Master::quota() const { return process_->quotaStatus(); }
+v1::master::Response::GetAgents Master::getAgents() const { return process_->getAgents(); }
+v1::master::Response::GetFrameworks Master::getFrameworks() const { return process_->getFrameworks(); }
+v1::master::Response::GetTasks Master::getTasks() const { return process_->getTasks(); }
+v1::master::Response::GetRoles Master::getRoles() const { return process_->getRoles(); }
+Status Master::reserveResources(const v1::master::Call::ReserveResources& call) {
+  return process_->operatorReserve(call);
+}
+Status Master::unreserveResources(const v1::master::Call::UnreserveResources& call) {
+  return process_->operatorUnreserve(call);
+}
+Status Master::updateWeights(const google::protobuf::RepeatedPtrField<v1::WeightInfo>& weights) {
+  return process_->updateWeights(weights);
+}
+Status Master::updateQuota(const v1::master::Call::UpdateQuota& update) { return process_->updateQuota(update); }
+Status Master::teardown(const std::string& frameworkId) { return process_->operatorTeardown(frameworkId); }
+Status Master::markAgentGone(const std::string& agentId) { return process_->markAgentGone(agentId); }
+Status Master::killTask(const std::string& frameworkId, const std::string& taskId) {
+  return process_->operatorKill(frameworkId, taskId);
+}
 
 // --- MasterProcess --------------------------------------------------------------
 
@@ -77,6 +102,7 @@ MasterProcess::MasterProcess(MasterOptions options, Clock& clock, Messenger& mes
   info_.mutable_address()->set_port(static_cast<int32_t>(options_.port));
   info_.set_zmq_endpoint(fmt::format("tcp://{}:{}", options_.hostname.empty() ? ip : hostname, options_.zmqPort));
   startTime_ = clock_.wallNow();
+  registrar_.setTimeSource([&clock] { return clock.now(); });
 }
 
 MasterProcess::~MasterProcess() {
@@ -95,11 +121,26 @@ Status MasterProcess::recover() {
   AGORA_CHECK(!recovered_, "recover() called twice");
   if (auto weights = parseWeights(options_.weights); weights.ok()) {
     allocator_.updateWeights(*weights);
+    weights_ = *weights;
   } else {
     return weights.error().withContext("Invalid flag --weights");
   }
 
   AGORA_ASSIGN_OR_RETURN(internal::Registry registry, registrar_.recover(info_));
+  // The operator's weights and quotas from the registry win over --weights.
+  std::map<std::string, double> weights;
+  for (const auto& weight : registry.weights()) {
+    if (!std::isfinite(weight.weight()) || weight.weight() <= 0) {
+      return Status::Corruption("Registry '" + registrar_.path() + "': invalid weight of role '" + weight.role() + "'");
+    }
+    weights[weight.role()] = weight.weight();
+    weights_[weight.role()] = weight.weight();
+  }
+  if (!weights.empty()) allocator_.updateWeights(weights);
+  for (const auto& config : registry.quota_configs()) {
+    quotas_[config.role()] = config;
+    allocator_.updateQuota(config.role(), toAllocatorQuota(config));
+  }
   for (const auto& agent : registry.agents()) recoveredAgents_[agent.agent_info().id().value()] = agent.agent_info();
   for (const auto& agent : registry.unreachable()) {
     unreachable_[agent.id().value()] = UnreachableEntry{agent.id(), fromTimeInfo(agent.timestamp())};

@@ -16,7 +16,11 @@ void MasterProcess::batchAllocate() {
 }
 
 void MasterProcess::allocate(const allocator::Scope& scope) {
-  std::vector<allocator::Offer> decisions = allocator_.allocate(clock_.now(), scope);
+  const TimePoint started = clock_.now();
+  std::vector<allocator::Offer> decisions = allocator_.allocate(started, scope);
+  lastAllocationMs_ = std::chrono::duration<double, std::milli>(clock_.now() - started).count();
+  maxAllocationMs_ = std::max(maxAllocationMs_, lastAllocationMs_);
+  counters_["allocator/mesos/allocation_runs"] += 1;
   std::map<std::string, Event> events;  // Framework ID -> OFFERS.
   for (auto& decision : decisions) {
     auto framework = frameworks_.find(decision.frameworkId);
@@ -58,6 +62,7 @@ void MasterProcess::allocate(const allocator::Scope& scope) {
     event.set_type(Event::OFFERS);
     *event.mutable_offers()->add_offers() = offer;
     framework->second->offers.insert(offerId);
+    framework->second->lastOffers[decision.agentId] = {decision.role, clock_.wallNow()};
     a.offers.insert(offerId);
     offers_.emplace(offerId, std::move(entry));
     counters_["master/offers_sent"] += 1;

@@ -10,6 +10,8 @@
 //   validation.cpp  pure checks of FrameworkInfo, TaskInfo, reservations
 //   tasks.cpp       status updates, acknowledgements, kill, reconcile, messages
 //   views.cpp       masterInfo, health, /state, metrics
+//   operator.cpp    operator API mutations: reserve, weights, quota, gone, kill
+//   operator_views.cpp  /roles, /state-summary, v1 GET_* answers, explain
 
 #include <deque>
 #include <map>
@@ -27,6 +29,7 @@
 #include "agora/common/resources.hpp"
 #include "agora/master/options.hpp"
 #include "agora/master/registrar.hpp"
+#include "agora/v1/master.pb.h"
 
 namespace agora::master {
 
@@ -87,6 +90,8 @@ struct FrameworkEntry {
   // Kills of unreachable tasks, sent if their agent comes back.
   std::map<std::string, std::optional<v1::KillPolicy>> unreachableKills;
   std::deque<v1::Task> completedTasks;             // Oldest first, bounded.
+  // Agent ID -> (role, when) of the latest offer there (/allocator/explain).
+  std::map<std::string, std::pair<std::string, WallTime>> lastOffers;
   bool partitionAware() const;
 };
 
@@ -102,6 +107,19 @@ struct OfferEntry {
 struct UnreachableEntry {
   v1::AgentID id;
   WallTime time;
+};
+
+// One role as /roles and GET_ROLES show it.
+struct RoleView {
+  std::string name;
+  double weight = 1;
+  std::vector<std::string> frameworks;
+  Resources allocated;  // Allocated form: in use by tasks.
+  Resources offered;    // Allocated form.
+  Resources reserved;   // Unallocated form: reserved to exactly this role.
+  double dominantShare = 0;  // Subtree's (allocated + offered) / cluster total, / weight.
+  std::optional<v1::QuotaConfig> quota;
+  ResourceQuantities consumed;  // Quota consumption of the subtree.
 };
 
 class MasterProcess {
@@ -142,7 +160,8 @@ class MasterProcess {
   // Marks the agent unreachable (durably) or removes it (unregistered):
   // its tasks go to TASK_UNREACHABLE/LOST or TASK_GONE/LOST, offers are
   // rescinded, frameworks get FAILURE, the allocator forgets it.
-  void removeAgent(const std::string& agentId, bool unreachable, std::string_view why);
+  // `byOperator`: MARK_AGENT_GONE (tasks become TASK_GONE_BY_OPERATOR).
+  void removeAgent(const std::string& agentId, bool unreachable, std::string_view why, bool byOperator = false);
   void recoveredAgentTimeout();
   // Adds the tasks an agent reported (reregistration) to their frameworks;
   // with `reregistered`, tells every framework they are back.
@@ -175,6 +194,40 @@ class MasterProcess {
 
   // --- accept.cpp -------------------------------------------------------------
   void accept(FrameworkEntry& framework, const Call::Accept& accept);
+
+  // --- operator.cpp -----------------------------------------------------------
+  Status operatorReserve(const v1::master::Call::ReserveResources& call);
+  Status operatorUnreserve(const v1::master::Call::UnreserveResources& call);
+  Status updateWeights(const google::protobuf::RepeatedPtrField<v1::WeightInfo>& infos);
+  Status updateQuota(const v1::master::Call::UpdateQuota& update);
+  Status operatorTeardown(const std::string& frameworkId);
+  Status markAgentGone(const std::string& agentId);
+  Status operatorKill(const std::string& frameworkId, const std::string& taskId);
+  // A connected agent, or NotFound / FailedPrecondition.
+  Result<AgentEntry*> operatorAgent(const std::string& agentId);
+  // Rescinds offers on the agent until `needed` (unallocated) is free.
+  bool makeAvailable(AgentEntry& agent, const Resources& needed);
+  Status applyOperatorConversion(AgentEntry& agent, const Resources& from, const Resources& to, std::string_view what);
+  // RESERVE/UNRESERVE turned `from` into `to` (unallocated form) on the
+  // agent: its total and checkpointed resources follow (framework and
+  // operator operations alike); sendCheckpointedResources tells the agent.
+  void convertAgentResources(AgentEntry& agent, const Resources& from, const Resources& to);
+  void sendCheckpointedResources(AgentEntry& agent);
+  // Reservations to the role's subtree + unreserved resources offered or
+  // allocated to it (scalars).
+  ResourceQuantities consumedQuota(const std::string& role) const;
+
+  // --- operator_views.cpp -----------------------------------------------------
+  std::vector<RoleView> roleViews() const;
+  nlohmann::json rolesJson() const;
+  nlohmann::json stateSummaryJson() const;
+  std::vector<v1::WeightInfo> weightInfos() const;
+  v1::QuotaStatus quotaStatus() const;
+  v1::master::Response::GetAgents getAgents() const;
+  v1::master::Response::GetFrameworks getFrameworks() const;
+  v1::master::Response::GetTasks getTasks() const;
+  v1::master::Response::GetRoles getRoles() const;
+  Result<nlohmann::json> explainJson(const std::string& frameworkId);
 
   // --- tasks.cpp --------------------------------------------------------------
   void statusUpdate(const PeerId& from, const internal::StatusUpdate& update);
@@ -227,9 +280,22 @@ class MasterProcess {
 
   std::map<std::string, OfferEntry> offers_;
 
+  // Operator policy, as in the registry (non-default entries only).
+  std::map<std::string, double> weights_;
+  std::map<std::string, v1::QuotaConfig> quotas_;
+  // The last allocation run (allocator/mesos/allocation_run_ms).
+  double lastAllocationMs_ = 0;
+  double maxAllocationMs_ = 0;
+
   std::set<PeerId> warnedPeers_;
   std::map<std::string, double> counters_;
 };
+
+// Mesos's resource summary: {"cpus": 1, "mem": 128, "ports": "[31000-32000]"}
+// with cpus, mem, disk and gpus always present (views.cpp).
+nlohmann::json resourcesJson(const Resources& resources);
+// A QuotaConfig as the allocator takes it (operator.cpp).
+allocator::Quota toAllocatorQuota(const v1::QuotaConfig& config);
 
 // --- validation.cpp (pure functions) ------------------------------------------
 

@@ -4,6 +4,7 @@
 
 #include "agora/common/check.hpp"
 #include "agora/common/id.hpp"
+#include "agora/common/role.hpp"
 
 namespace agora::master {
 
@@ -18,9 +19,13 @@ const std::vector<Migration> kMigrations = {
      "CREATE TABLE unreachable (id TEXT PRIMARY KEY, record BLOB NOT NULL);"
      "CREATE TABLE gone (id TEXT PRIMARY KEY, record BLOB NOT NULL);"
      "CREATE TABLE frameworks (id TEXT PRIMARY KEY, record BLOB NOT NULL);"},
+    // The operator API: weights (WeightInfo) and quotas (QuotaConfig), keyed by role.
+    {2,
+     "CREATE TABLE weights (id TEXT PRIMARY KEY, record BLOB NOT NULL);"
+     "CREATE TABLE quotas (id TEXT PRIMARY KEY, record BLOB NOT NULL);"},
 };
 
-constexpr uint32_t kSchemaVersion = 1;
+constexpr uint32_t kSchemaVersion = 2;
 
 template <typename Record>
 Status readTable(Database& db, std::string_view table, google::protobuf::RepeatedPtrField<Record>* out,
@@ -37,7 +42,8 @@ Status readTable(Database& db, std::string_view table, google::protobuf::Repeate
     if (idOf(record) != id) {
       return Status::Corruption(fmt::format("{} record '{}' holds another ID", table, quoteForLog(id)));
     }
-    if (Status s = validateId(id, "ID"); !s.ok()) return Status::Corruption(std::string(table) + ": " + s.message());
+    Status valid = table == "weights" || table == "quotas" ? validateRole(id) : validateId(id, "ID");
+    if (!valid.ok()) return Status::Corruption(std::string(table) + ": " + valid.message());
     *out->Add() = std::move(record);
   }
   return Status::OK();
@@ -62,6 +68,7 @@ Status Registrar::failed(const Status& status) const {
 }
 
 Result<internal::Registry> Registrar::recover(const v1::MasterInfo& masterInfo) {
+  const auto started = now();
   auto opened = Database::open(path_);
   if (!opened.ok()) return failed(opened.error());
   db_ = std::make_unique<Database>(std::move(opened).value());
@@ -82,7 +89,16 @@ Result<internal::Registry> Registrar::recover(const v1::MasterInfo& masterInfo) 
     s = readTable<internal::RegistryFramework>(*db_, "frameworks", registry.mutable_frameworks(),
                                                [](const auto& r) { return r.framework_info().id().value(); });
   }
+  if (s.ok()) {
+    s = readTable<v1::WeightInfo>(*db_, "weights", registry.mutable_weights(),
+                                  [](const auto& r) { return r.role(); });
+  }
+  if (s.ok()) {
+    s = readTable<v1::QuotaConfig>(*db_, "quotas", registry.mutable_quota_configs(),
+                                   [](const auto& r) { return r.role(); });
+  }
   if (!s.ok()) return failed(s);
+  stats_.fetchMs = elapsedMs(started);
 
   internal::RegistryMetadata metadata;
   metadata.set_schema_version(kSchemaVersion);
@@ -93,19 +109,37 @@ Result<internal::Registry> Registrar::recover(const v1::MasterInfo& masterInfo) 
   return registry;
 }
 
+std::chrono::steady_clock::time_point Registrar::now() const {
+  return timeSource_ ? timeSource_() : std::chrono::steady_clock::time_point();
+}
+
+double Registrar::elapsedMs(std::chrono::steady_clock::time_point since) const {
+  return std::chrono::duration<double, std::milli>(now() - since).count();
+}
+
+Status Registrar::write(const std::function<Status()>& body) {
+  AGORA_CHECK(db_ != nullptr, "registrar used before recover()");
+  const auto started = now();
+  Status s = db_->transaction(body);
+  const double ms = elapsedMs(started);
+  stats_.writes += 1;
+  stats_.lastWriteMs = ms;
+  stats_.maxWriteMs = std::max(stats_.maxWriteMs, ms);
+  stats_.totalWriteMs += ms;
+  return s.ok() ? s : failed(s);
+}
+
 Status Registrar::putRecord(std::string_view table, const std::string& id, const google::protobuf::Message& record) {
   AGORA_CHECK(db_ != nullptr, "registrar used before recover()");
   Blob blob{record.SerializeAsString()};
-  Status s = db_->transaction([&] {
+  return write([&] {
     return db_->run(fmt::format("INSERT OR REPLACE INTO {} (id, record) VALUES (?, ?)", table), id, blob);
   });
-  return s.ok() ? s : failed(s);
 }
 
 Status Registrar::deleteRecord(std::string_view table, const std::string& id) {
   AGORA_CHECK(db_ != nullptr, "registrar used before recover()");
-  Status s = db_->transaction([&] { return db_->run(fmt::format("DELETE FROM {} WHERE id = ?", table), id); });
-  return s.ok() ? s : failed(s);
+  return write([&] { return db_->run(fmt::format("DELETE FROM {} WHERE id = ?", table), id); });
 }
 
 Status Registrar::admitAgent(const v1::AgentInfo& info) {
@@ -113,11 +147,10 @@ Status Registrar::admitAgent(const v1::AgentInfo& info) {
   *record.mutable_agent_info() = info;
   const std::string& id = info.id().value();
   Blob blob{record.SerializeAsString()};
-  Status s = db_->transaction([&] {
+  return write([&] {
     AGORA_RETURN_IF_ERROR(db_->run("DELETE FROM unreachable WHERE id = ?", id));
     return db_->run("INSERT OR REPLACE INTO agents (id, record) VALUES (?, ?)", id, blob);
   });
-  return s.ok() ? s : failed(s);
 }
 
 Status Registrar::markUnreachable(const v1::AgentID& id, WallTime when) {
@@ -125,11 +158,10 @@ Status Registrar::markUnreachable(const v1::AgentID& id, WallTime when) {
   *record.mutable_id() = id;
   *record.mutable_timestamp() = toTimeInfo(when);
   Blob blob{record.SerializeAsString()};
-  Status s = db_->transaction([&] {
+  return write([&] {
     AGORA_RETURN_IF_ERROR(db_->run("DELETE FROM agents WHERE id = ?", id.value()));
     return db_->run("INSERT OR REPLACE INTO unreachable (id, record) VALUES (?, ?)", id.value(), blob);
   });
-  return s.ok() ? s : failed(s);
 }
 
 Status Registrar::markGone(const v1::AgentID& id, WallTime when) {
@@ -137,20 +169,18 @@ Status Registrar::markGone(const v1::AgentID& id, WallTime when) {
   *record.mutable_id() = id;
   *record.mutable_timestamp() = toTimeInfo(when);
   Blob blob{record.SerializeAsString()};
-  Status s = db_->transaction([&] {
+  return write([&] {
     AGORA_RETURN_IF_ERROR(db_->run("DELETE FROM agents WHERE id = ?", id.value()));
     AGORA_RETURN_IF_ERROR(db_->run("DELETE FROM unreachable WHERE id = ?", id.value()));
     return db_->run("INSERT OR REPLACE INTO gone (id, record) VALUES (?, ?)", id.value(), blob);
   });
-  return s.ok() ? s : failed(s);
 }
 
 Status Registrar::removeAgent(const v1::AgentID& id) {
-  Status s = db_->transaction([&] {
+  return write([&] {
     AGORA_RETURN_IF_ERROR(db_->run("DELETE FROM agents WHERE id = ?", id.value()));
     return db_->run("DELETE FROM unreachable WHERE id = ?", id.value());
   });
-  return s.ok() ? s : failed(s);
 }
 
 Status Registrar::putFramework(const internal::RegistryFramework& framework) {
@@ -158,5 +188,29 @@ Status Registrar::putFramework(const internal::RegistryFramework& framework) {
 }
 
 Status Registrar::removeFramework(const std::string& frameworkId) { return deleteRecord("frameworks", frameworkId); }
+
+Status Registrar::putWeights(const std::vector<v1::WeightInfo>& weights) {
+  return write([&] {
+    for (const v1::WeightInfo& weight : weights) {
+      AGORA_RETURN_IF_ERROR(db_->run("INSERT OR REPLACE INTO weights (id, record) VALUES (?, ?)", weight.role(),
+                                     Blob{weight.SerializeAsString()}));
+    }
+    return Status::OK();
+  });
+}
+
+Status Registrar::putQuotas(const std::vector<v1::QuotaConfig>& configs) {
+  return write([&] {
+    for (const v1::QuotaConfig& config : configs) {
+      if (config.guarantees().empty() && config.limits().empty()) {
+        AGORA_RETURN_IF_ERROR(db_->run("DELETE FROM quotas WHERE id = ?", config.role()));
+      } else {
+        AGORA_RETURN_IF_ERROR(db_->run("INSERT OR REPLACE INTO quotas (id, record) VALUES (?, ?)", config.role(),
+                                       Blob{config.SerializeAsString()}));
+      }
+    }
+    return Status::OK();
+  });
+}
 
 }  // namespace agora::master

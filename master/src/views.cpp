@@ -13,7 +13,8 @@ using nlohmann::json;
 
 double seconds(WallTime t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
 
-// Mesos's resource object: {"cpus": 1, "mem": 128, "ports": "[31000-32000]"}.
+}  // namespace
+
 json resourcesJson(const Resources& resources) {
   json out = json::object();
   for (const Resource& r : resources) {
@@ -34,6 +35,8 @@ json resourcesJson(const Resources& resources) {
   }
   return out;
 }
+
+namespace {
 
 json attributesJson(const google::protobuf::RepeatedPtrField<v1::Attribute>& attributes) {
   json out = json::object();
@@ -252,6 +255,40 @@ std::map<std::string, double> MasterProcess::metrics() const {
     m[fmt::format("master/{}_used", name)] = u;
     m[fmt::format("master/{}_percent", name)] = t > 0 ? u / t : 0;
   }
+
+  // Allocator (reference/mesos.md §5.5).
+  m["allocator/mesos/allocation_runs"] += 0;
+  m["allocator/mesos/allocation_run_ms"] = lastAllocationMs_;
+  m["allocator/mesos/allocation_run_ms/max"] = maxAllocationMs_;
+  Resources offeredOrAllocated = used;
+  for (const auto& [id, offer] : offers_) offeredOrAllocated += offer.resources;
+  for (const auto& [name, amount] : total.scalarQuantities()) {
+    m[fmt::format("allocator/mesos/resources/{}/total", name)] = amount.toDouble();
+    m[fmt::format("allocator/mesos/resources/{}/offered_or_allocated", name)] =
+        offeredOrAllocated.scalar(name).toDouble();
+  }
+  for (const RoleView& role : roleViews()) {
+    m[fmt::format("allocator/mesos/roles/{}/shares/dominant", role.name)] = role.dominantShare;
+    if (!role.quota) continue;
+    for (const auto& [name, value] : role.quota->guarantees()) {
+      m[fmt::format("allocator/mesos/quota/roles/{}/resources/{}/guarantee", role.name, name)] = value.value();
+    }
+    for (const auto& [name, value] : role.quota->limits()) {
+      m[fmt::format("allocator/mesos/quota/roles/{}/resources/{}/limit", role.name, name)] = value.value();
+    }
+    for (const auto& [name, value] : role.consumed) {
+      m[fmt::format("allocator/mesos/quota/roles/{}/resources/{}/offered_or_allocated", role.name, name)] =
+          value.toDouble();
+    }
+  }
+
+  // Registrar.
+  const RegistrarStats& registrar = registrar_.stats();
+  m["registrar/state_fetch_ms"] = registrar.fetchMs;
+  m["registrar/state_store_ms"] = registrar.lastWriteMs;
+  m["registrar/state_store_ms/max"] = registrar.maxWriteMs;
+  m["registrar/state_store_ms/count"] = static_cast<double>(registrar.writes);
+  m["registrar/state_store_ms/mean"] = registrar.writes > 0 ? registrar.totalWriteMs / registrar.writes : 0;
   return m;
 }
 

@@ -14,7 +14,7 @@ require_cgroups cpu memory pids
 
 tasks=10
 restarts=10
-agent_flags=(--resources="cpus:4;mem:4096" --executor_reregistration_timeout=20secs)
+agent_flags=(--resources="cpus:4;mem:8192" --executor_reregistration_timeout=20secs)
 
 start_master
 start_agent a1 "${agent_flags[@]}"
@@ -24,7 +24,7 @@ curl -fsS "$agent_url/flags" | jq -e '.flags.isolation | test("cgroups/mem")' >/
   fail "the agent does not run with cgroups isolation: $(curl -fsS "$agent_url/flags" | jq -c .flags.isolation)"
 
 mkfifo "$tmp/commands"
-"$AGORA_TEST_SCHEDULER_BIN" --master="$master_addr" --num_tasks=$tasks --resources="cpus:0.1;mem:32" \
+"$AGORA_TEST_SCHEDULER_BIN" --master="$master_addr" --num_tasks=$tasks --resources="cpus:0.1;mem:96" \
   --command="sleep 1000" <"$tmp/commands" >"$tmp/events.jsonl" 2>"$tmp/scheduler.log" &
 scheduler_pid=$!
 pids+=("$scheduler_pid")

@@ -20,14 +20,15 @@ start_agent a1 --resources="cpus:2;mem:1024" --cgroups_pids_max=$pids_max
 wait_until 60 count_agents 1 || fail "the agent did not register"
 agent_url="http://127.0.0.1:$agent_port"
 
-# run_scheduler NAME COMMAND [N]: a framework of N tasks (cpus:0.1, mem:32);
-# its events go to $tmp/NAME.jsonl, commands to fd 3+.
+# run_scheduler NAME COMMAND [N] [RESOURCES]: a framework of N tasks (default
+# cpus:0.1;mem:32 each); its events go to $tmp/NAME.jsonl, its commands
+# through send NAME.
 declare -A scheduler_fd=()
 run_scheduler() {
-  local name=$1 command=$2 count=${3:-1}
+  local name=$1 command=$2 count=${3:-1} resources=${4:-cpus:0.1;mem:32}
   mkfifo "$tmp/$name.fifo"
   "$AGORA_TEST_SCHEDULER_BIN" --master="$master_addr" --name="$name" --num_tasks="$count" \
-    --resources="cpus:0.1;mem:32" --command="$command" <"$tmp/$name.fifo" >"$tmp/$name.jsonl" 2>"$tmp/$name.log" &
+    --resources="$resources" --command="$command" <"$tmp/$name.fifo" >"$tmp/$name.jsonl" 2>"$tmp/$name.log" &
   pids+=("$!")
   local fd
   exec {fd}>"$tmp/$name.fifo"
@@ -93,7 +94,8 @@ wait_until 60 no_containers || fail "the hog's cgroups remain: $(containers)"
 curl -fsS "$agent_url/health" >/dev/null || fail "the agent is unhealthy after the OOM"
 
 # --- Fork bomb ------------------------------------------------------------------
-run_scheduler bomb '(bomb() { bomb | bomb & }; bomb); exec sleep 1000'
+# Memory to spare, so that the pids limit is what stops it.
+run_scheduler bomb '(bomb() { bomb | bomb & }; bomb); exec sleep 1000' 1 "cpus:0.1;mem:256"
 wait_until 60 has_update bomb task-0 TASK_RUNNING || fail "the bomb did not start"
 read -r pid container < <(executor_of bomb)
 at_limit() {

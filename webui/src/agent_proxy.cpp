@@ -58,11 +58,10 @@ void AgentProxy::handle(const HttpRequest& request, HttpServer::Responder respon
     respond(HttpResponse::error(status, message));
   };
   // "/agent/<id>/<endpoint>"
+  if (!request.path.starts_with(kPrefix)) return reject(404, "Expected /agent/<agent-id>/<endpoint>");
   std::string_view rest = std::string_view(request.path).substr(kPrefix.size());
   const size_t slash = rest.find('/');
-  if (!request.path.starts_with(kPrefix) || slash == std::string_view::npos) {
-    return reject(404, "Expected /agent/<agent-id>/<endpoint>");
-  }
+  if (slash == std::string_view::npos) return reject(404, "Expected /agent/<agent-id>/<endpoint>");
   const std::string agentId(rest.substr(0, slash));
   const std::string endpoint(rest.substr(slash + 1));
   if (!allowed(endpoint)) return reject(404, "The master does not proxy the agent endpoint '/" + endpoint + "'");

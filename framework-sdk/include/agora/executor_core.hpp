@@ -63,8 +63,9 @@ class ExecutorDriverCore final : public ExecutorDriver {
   void agentLost();
 
   // The transport (re)connected to the agent's socket: a driver that is
-  // resubscribing sends SUBSCRIBE now rather than at its next retry, so a
-  // restarted agent gets its executors back as soon as it listens.
+  // resubscribing after agentLost() sends SUBSCRIBE now rather than at its
+  // next retry, so a restarted agent gets its executors back as soon as it
+  // listens. Otherwise nothing (the first SUBSCRIBE is already on its way).
   void agentConnected();
 
   // Called once when the driver reaches kStopped (the process should exit).
@@ -114,6 +115,7 @@ class ExecutorDriverCore final : public ExecutorDriver {
   Duration backoff_{};
   TimerId subscribeTimer_ = 0;   // Next SUBSCRIBE retry.
   TimerId recoveryTimer_ = 0;    // Gives up resubscribing (checkpointing only).
+  bool agentLost_ = false;       // Resubscribing after agentLost(), until SUBSCRIBED.
   TimerId updateTimer_ = 0;      // Next resend of unacknowledged updates.
   TimerId shutdownTimer_ = 0;    // Stops the driver after the shutdown grace period.
   std::minstd_rand random_;

@@ -31,12 +31,14 @@ void FakeAgent::start() {
     *message->mutable_agent_info() = info_;
     *message->mutable_checkpointed_resources() = checkpointed_;
     message->set_version("test");
+    if (!httpAddress.empty()) message->set_http_address(httpAddress);
   } else {
     auto* message = envelope.mutable_reregister_agent();
     *message->mutable_agent_info() = info_;
     message->mutable_agent_info()->mutable_id()->set_value(*agentId_);
     *message->mutable_checkpointed_resources() = checkpointed_;
     message->set_version("test");
+    if (!httpAddress.empty()) message->set_http_address(httpAddress);
     for (const auto& [taskId, task] : tasks_) *message->add_tasks() = task;
     for (const auto& [frameworkId, info] : frameworks_) *message->add_frameworks() = info;
   }

@@ -133,7 +133,9 @@ TEST(AsioClockTest, TimersFireOnTheIoContextInDueOrder) {
   boost::asio::io_context io;
   AsioClock clock(io);
   std::vector<std::string> fired;
-  clock.schedule(milliseconds(20), [&] { fired.push_back("late"); });
+  // Scheduled later but due sooner. The gap is wide so that a loaded
+  // machine pausing between the two calls cannot make "early" due later.
+  clock.schedule(milliseconds(300), [&] { fired.push_back("late"); });
   clock.schedule(milliseconds(1), [&] { fired.push_back("early"); });
   TimerId cancelled = clock.schedule(milliseconds(5), [&] { fired.push_back("cancelled"); });
   EXPECT_EQ(clock.pendingTimers(), 3u);

@@ -255,6 +255,21 @@ TEST_F(ExecutorDriverTest, UpdatesSentWhileSubscribingGoOutWithSubscribe) {
   EXPECT_EQ(subscribes.back().subscribe().unacknowledged_updates(0).status().state(), v1::TASK_FAILED);
 }
 
+TEST_F(ExecutorDriverTest, ReconnectingToALostAgentSubscribesAtOnce) {
+  subscribe(/*checkpoint=*/true);
+  size_t before = agent_.callsOfType(Call::SUBSCRIBE).size();
+  driver_->agentConnected();  // Subscribed: nothing to do.
+  network_.settle();
+  EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before);
+  EXPECT_CALL(executor_, disconnected(_));
+  driver_->agentLost();
+  network_.settle();
+  EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before);  // The first retry waits its backoff.
+  driver_->agentConnected();
+  network_.settle();
+  EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 1);  // Not waiting for it.
+}
+
 TEST_F(ExecutorDriverTest, AgentLostWithoutCheckpointingStops) {
   subscribe(/*checkpoint=*/false);
   bool stopped = false;

@@ -88,6 +88,7 @@ class App {
     this.needs = new Set(this.page.needs || []);
     replaceChildren(this.view, this.page.node);
     this.view.dataset.page = found.section;
+    document.title = `${found.section.charAt(0).toUpperCase()}${found.section.slice(1)} · Agora`;
     window.scrollTo(0, 0);
     if (this.store.state) this.render();
     if (this.needs.has('roles') && !this.store.roles) this.poll();

@@ -38,6 +38,7 @@
 #include "agora/common/messenger.hpp"
 #include "agora/master/options.hpp"
 #include "agora/master/registrar.hpp"
+#include "agora/v1/master.pb.h"
 
 namespace agora::master {
 
@@ -90,8 +91,59 @@ class Master {
   // proxy to its /files/read); nullopt for an agent not registered now.
   std::optional<std::string> agentHttpAddress(const std::string& agentId) const;
 
-  // GET /metrics/snapshot: Mesos names ("master/slaves_active", ...).
+  // GET /metrics/snapshot: Mesos names ("master/slaves_active", ...,
+  // allocator/mesos/*, registrar/*).
   std::map<std::string, double> metrics() const;
+  // GET /state-summary: counts and resources per agent and framework, task
+  // counts by state; no task lists.
+  nlohmann::json stateSummaryJson() const;
+  // GET /roles: {"roles": [{name, weight, frameworks, allocated, offered,
+  // reserved, dominant_share, quota{guarantee, limit, consumed}}]}.
+  nlohmann::json rolesJson() const;
+  // GET /allocator/explain: why the framework gets offers or not (per role
+  // its share and rank, suppression, refuse filters and their expiry, quota
+  // limits reached, agents below the minimum allocatable resources, the
+  // agents it was last offered) and a list of plain-language `reasons`.
+  // NotFound for an unknown (or completed) framework.
+  Result<nlohmann::json> explain(const std::string& frameworkId);
+
+  // --- The operator API (reference/mesos.md §3.1) -------------------------------
+  //
+  // Requests are untrusted: each is validated before it touches state.
+  // Errors: InvalidArgument (HTTP 400), NotFound (404), FailedPrecondition
+  // (409: not enough unreserved resources even after rescinding offers, an
+  // agent that is not connected, a task already terminal).
+
+  std::vector<v1::WeightInfo> weights() const;
+  v1::QuotaStatus quota() const;
+  v1::master::Response::GetAgents getAgents() const;
+  v1::master::Response::GetFrameworks getFrameworks() const;
+  v1::master::Response::GetTasks getTasks() const;
+  v1::master::Response::GetRoles getRoles() const;
+
+  // Dynamic reservation by the operator: the agent's unreserved (or
+  // `source`) resources get one more DYNAMIC reservation. Offers holding
+  // them are rescinded first; the agent checkpoints the result and the next
+  // offers show the resources only to the role (and its sub-roles).
+  Status reserveResources(const v1::master::Call::ReserveResources& call);
+  // Pops the top (dynamic) reservation of the given resources.
+  Status unreserveResources(const v1::master::Call::UnreserveResources& call);
+  // Positive weights per role; durable in the registry before they apply.
+  Status updateWeights(const google::protobuf::RepeatedPtrField<v1::WeightInfo>& weights);
+  // All or nothing; durable before it applies. A config with no guarantees
+  // and no limits removes the role's quota. Without `force`, a limit below
+  // the role's consumption or guarantees beyond the cluster's capacity are
+  // InvalidArgument (as Mesos).
+  Status updateQuota(const v1::master::Call::UpdateQuota& update);
+  // Removes the framework as if it had torn itself down (its tasks are
+  // killed); it gets an ERROR event first.
+  Status teardown(const std::string& frameworkId);
+  // The agent is never coming back: durable in the registry; its tasks
+  // become TASK_GONE_BY_OPERATOR; it is refused if it returns. Idempotent.
+  Status markAgentGone(const std::string& agentId);
+  // Asks the task's agent to kill it (Agora extension: the operator kills
+  // through the master, the framework sees the usual updates).
+  Status killTask(const std::string& frameworkId, const std::string& taskId);
 
  private:
   // Set by the short constructor only; declared first so they outlive process_.

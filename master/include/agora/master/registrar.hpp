@@ -6,8 +6,8 @@
 // change before that.
 //
 // Contents (agora.internal.Registry): the last leading MasterInfo; admitted,
-// unreachable and gone agents; frameworks with their failover deadlines.
-// Weights and quota join with the operator API.
+// unreachable and gone agents; frameworks with their failover deadlines;
+// the operator's weights and quotas (non-default ones only).
 //
 // Recovery treats the file as untrusted input: a file that is not a
 // database, is damaged, was written by a newer schema, cannot be read or
@@ -16,15 +16,29 @@
 //
 // Threading: one loop. Calls block on disk (SQLite with synchronous=FULL).
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "agora/common/clock.hpp"
+#include "agora/common/log_limiter.hpp"
 #include "agora/common/result.hpp"
 #include "agora/common/sqlite.hpp"
 #include "agora/internal/state.pb.h"
 
 namespace agora::master {
+
+// Timings for the registrar/* metrics (milliseconds; zero without a time
+// source).
+struct RegistrarStats {
+  double fetchMs = 0;       // recover(): open, migrate and read everything.
+  uint64_t writes = 0;      // Transactions, failed ones included.
+  double lastWriteMs = 0;
+  double maxWriteMs = 0;
+  double totalWriteMs = 0;
+};
 
 class Registrar {
  public:
@@ -33,6 +47,11 @@ class Registrar {
   explicit Registrar(std::string path);
 
   const std::string& path() const { return path_; }
+
+  // Where the registrar reads the time to measure its transactions (the
+  // master plugs its Clock in); unset, nothing is timed.
+  void setTimeSource(SteadyTimeSource now) { timeSource_ = std::move(now); }
+  const RegistrarStats& stats() const { return stats_; }
 
   // Opens (creating if missing), checks and migrates the database, reads
   // every record and validates it, then writes `masterInfo` as the last
@@ -46,14 +65,25 @@ class Registrar {
   Status removeAgent(const v1::AgentID& id);  // From admitted and unreachable.
   Status putFramework(const internal::RegistryFramework& framework);  // Insert or replace.
   Status removeFramework(const std::string& frameworkId);
+  // Weights by role (insert or replace), all in one transaction.
+  Status putWeights(const std::vector<v1::WeightInfo>& weights);
+  // Quotas by role, all in one transaction; a config with neither
+  // guarantees nor limits removes the role's quota.
+  Status putQuotas(const std::vector<v1::QuotaConfig>& configs);
 
  private:
   Status putRecord(std::string_view table, const std::string& id, const google::protobuf::Message& record);
   Status deleteRecord(std::string_view table, const std::string& id);
   Status failed(const Status& status) const;
+  // Runs `body` as one timed transaction; errors name the path.
+  Status write(const std::function<Status()>& body);
+  std::chrono::steady_clock::time_point now() const;
+  double elapsedMs(std::chrono::steady_clock::time_point since) const;
 
   std::string path_;
   std::unique_ptr<Database> db_;
+  SteadyTimeSource timeSource_;
+  RegistrarStats stats_;
 };
 
 // Wall time <-> TimeInfo.

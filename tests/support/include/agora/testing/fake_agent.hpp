@@ -39,6 +39,8 @@ class FakeAgent {
   void crash();
 
   bool answerPings = true;
+  // Sent as (Re)RegisterAgent.http_address when not empty.
+  std::string httpAddress;
 
   // Reports `state` for a task (with a fresh uuid), reliably.
   void sendStatus(const std::string& taskId, v1::TaskState state,
