@@ -10,21 +10,10 @@
 #include "agora/common/flags.hpp"
 #include "agora/common/id.hpp"
 #include "agora/common/role.hpp"
+#include "agora/common/strings.hpp"
 
 namespace agora::agent {
 namespace {
-
-std::vector<std::string_view> split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (true) {
-    size_t end = text.find(separator, start);
-    parts.push_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-    if (end == std::string_view::npos) break;
-    start = end + 1;
-  }
-  return parts;
-}
 
 bool validText(std::string_view text) {
   if (text.empty()) return false;
@@ -58,7 +47,7 @@ Status validateCgroupsRoot(std::string_view root) {
   if (root.empty() || root.front() == '/' || root.back() == '/') {
     return Status::InvalidArgument("Invalid --cgroups_root: a relative path such as 'agora' or 'agora/prod'");
   }
-  for (std::string_view part : split(root, '/')) {
+  for (std::string_view part : splitText(root, '/')) {
     if (part.empty() || part == "." || part == ".." || !validText(part)) {
       return Status::InvalidArgument(fmt::format(
           "Invalid --cgroups_root '{}': components are letters, digits, '_', '.' or '-'", quoteForLog(root)));
@@ -72,7 +61,7 @@ Status validateCgroupsRoot(std::string_view root) {
 Result<std::vector<v1::Attribute>> parseAttributes(std::string_view text) {
   std::vector<v1::Attribute> attributes;
   if (text.empty()) return attributes;
-  for (std::string_view item : split(text, ';')) {
+  for (std::string_view item : splitText(text, ';')) {
     if (item.empty()) continue;
     auto invalid = [&](const std::string& why) {
       return Status::InvalidArgument(fmt::format("Invalid attribute '{}': {}", quoteForLog(item), why));
@@ -88,7 +77,7 @@ Result<std::vector<v1::Attribute>> parseAttributes(std::string_view text) {
     if (value.front() == '[') {
       if (value.back() != ']') return invalid("a range list ends with ']'");
       attribute.set_type(v1::Value::RANGES);
-      for (std::string_view range : split(value.substr(1, value.size() - 2), ',')) {
+      for (std::string_view range : splitText(value.substr(1, value.size() - 2), ',')) {
         size_t dash = range.find('-');
         if (dash == std::string_view::npos) return invalid("a range is BEGIN-END");
         auto begin = parseUnsigned(range.substr(0, dash));
@@ -101,7 +90,7 @@ Result<std::vector<v1::Attribute>> parseAttributes(std::string_view text) {
     } else if (value.front() == '{') {
       if (value.back() != '}') return invalid("a set ends with '}'");
       attribute.set_type(v1::Value::SET);
-      for (std::string_view element : split(value.substr(1, value.size() - 2), ',')) {
+      for (std::string_view element : splitText(value.substr(1, value.size() - 2), ',')) {
         if (!validText(element)) return invalid("set items are letters, digits, '_', '/', '.' or '-'");
         attribute.mutable_set()->add_item(std::string(element));
       }
@@ -178,7 +167,7 @@ Status validateAgentOptions(const AgentOptions& options) {
   if (auto attributes = parseAttributes(options.attributes); !attributes.ok()) {
     return attributes.error().withContext("Invalid --attributes");
   }
-  for (std::string_view isolator : split(options.isolation, ',')) {
+  for (std::string_view isolator : splitText(options.isolation, ',')) {
     if (!knownIsolators().count(isolator)) {
       return Status::InvalidArgument(fmt::format("Invalid --isolation: unknown isolator '{}'", quoteForLog(isolator)));
     }

@@ -41,27 +41,18 @@ class ServiceScheduler final : public ExampleScheduler {
   }
 
   void offers(SchedulerDriver& driver, const std::vector<v1::Offer>& offers) override {
-    std::vector<v1::OfferID> unused;
-    for (const v1::Offer& offer : offers) {
-      std::vector<v1::TaskInfo> tasks;
-      Result<Resources> offered = Resources::fromProto(offer.resources());
-      Resources available = offered.ok() ? *offered : Resources();
+    placeTasks(driver, offers, [this](const v1::Offer& offer, Resources& available) -> std::optional<v1::TaskInfo> {
       std::optional<std::string> value;
       if (!settings_.uniqueAttribute.empty()) value = sdk::attributeValue(offer, settings_.uniqueAttribute);
       for (size_t i = 0; i < instances_.size(); ++i) {
         if (!instances_[i].taskId.empty()) continue;
-        if (!fits(offer, value)) break;
+        if (!fits(offer, value)) return std::nullopt;
         std::optional<Resources> resources = sdk::carve(available, main_.request());
-        if (!resources) break;
-        tasks.push_back(launch(i, offer, *resources, value));
+        if (!resources) return std::nullopt;
+        return launch(i, offer, *resources, value);
       }
-      if (tasks.empty()) {
-        unused.push_back(offer.id());
-      } else {
-        driver.launch({offer.id()}, tasks);
-      }
-    }
-    if (!unused.empty()) driver.decline(unused);
+      return std::nullopt;
+    });
     if (pending() == 0) driver.suppress();
   }
 

@@ -32,16 +32,12 @@ class StreamCoordinator final : public ExampleScheduler {
   }
 
   void offers(SchedulerDriver& driver, const std::vector<v1::Offer>& offers) override {
-    std::vector<v1::OfferID> unused;
-    for (const v1::Offer& offer : offers) {
-      Result<Resources> offered = Resources::fromProto(offer.resources());
-      Resources available = offered.ok() ? *offered : Resources();
-      std::vector<v1::TaskInfo> tasks;
+    placeTasks(driver, offers, [this](const v1::Offer& offer, Resources& available) -> std::optional<v1::TaskInfo> {
       for (size_t i = 0; i < containers_.size(); ++i) {
         Container& container = containers_[i];
         if (!container.taskId.empty() || container.partitions.empty()) continue;
         std::optional<Resources> resources = sdk::carve(available, main_.request());
-        if (!resources) break;
+        if (!resources) return std::nullopt;
         container.taskId = "container-" + std::to_string(i) + "-" + std::to_string(launches_++);
         byTaskId_[container.taskId] = i;
         sdk::TaskBuilder builder(container.taskId);
@@ -49,15 +45,10 @@ class StreamCoordinator final : public ExampleScheduler {
         builder.env("PARTITIONS", list(container.partitions)).env("CONTAINER", std::to_string(i));
         log_->info("Launching {} with partitions {} on agent {}", container.taskId, list(container.partitions),
                    offer.hostname());
-        tasks.push_back(builder.build().value());
+        return builder.build().value();
       }
-      if (tasks.empty()) {
-        unused.push_back(offer.id());
-      } else {
-        driver.launch({offer.id()}, tasks);
-      }
-    }
-    if (!unused.empty()) driver.decline(unused);
+      return std::nullopt;
+    });
     if (pending() == 0) driver.suppress();
   }
 

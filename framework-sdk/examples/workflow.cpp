@@ -35,28 +35,17 @@ class WorkflowScheduler final : public ExampleScheduler {
 
   void offers(SchedulerDriver& driver, const std::vector<v1::Offer>& offers) override {
     std::vector<std::pair<const WorkflowStep*, size_t>> ready = readyCopies();
-    std::vector<v1::OfferID> unused;
-    for (const v1::Offer& offer : offers) {
-      Result<Resources> offered = Resources::fromProto(offer.resources());
-      Resources available = offered.ok() ? *offered : Resources();
-      std::vector<v1::TaskInfo> tasks;
-      for (auto it = ready.begin(); it != ready.end();) {
+    placeTasks(driver, offers, [&](const v1::Offer& offer, Resources& available) -> std::optional<v1::TaskInfo> {
+      for (auto it = ready.begin(); it != ready.end(); ++it) {
         const WorkflowStep& step = *it->first;
         std::optional<Resources> resources = sdk::carve(available, step.resources.value_or(main_.request()));
-        if (!resources) {
-          ++it;
-          continue;
-        }
-        tasks.push_back(launch(step, it->second, offer, *resources));
-        it = ready.erase(it);
+        if (!resources) continue;
+        v1::TaskInfo task = launch(step, it->second, offer, *resources);
+        ready.erase(it);
+        return task;
       }
-      if (tasks.empty()) {
-        unused.push_back(offer.id());
-      } else {
-        driver.launch({offer.id()}, tasks);
-      }
-    }
-    if (!unused.empty()) driver.decline(unused);
+      return std::nullopt;
+    });
     if (readyCopies().empty()) driver.suppress();
   }
 

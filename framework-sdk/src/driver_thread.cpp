@@ -43,10 +43,11 @@ DriverThread::~DriverThread() {
   worker_->join();
 }
 
-void DriverThread::start(std::function<void()> afterLoop) {
+bool DriverThread::start(std::function<void()> first, std::function<void()> afterLoop) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (started_) return;
+  if (started_) return false;
   started_ = true;
+  post(std::move(first));
   BlockSignals blocked;
   thread_ = std::thread([this, afterLoop = std::move(afterLoop)] {
     loopThreadId_ = std::this_thread::get_id();
@@ -60,6 +61,7 @@ void DriverThread::start(std::function<void()> afterLoop) {
     if (afterLoop) afterLoop();
     zmq_.close();
   });
+  return true;
 }
 
 bool DriverThread::started() const { return started_; }
@@ -83,6 +85,13 @@ void DriverThread::stopLoop() {
     guard_.reset();
     loop_.stop();
   });
+}
+
+Status DriverThread::joinChecked(std::string_view driver) {
+  if (!started()) return Status::FailedPrecondition("The " + std::string(driver) + " driver was not started");
+  if (onLoopThread()) return Status::FailedPrecondition("join() called on the driver's thread (from a callback)");
+  join();
+  return Status::OK();
 }
 
 void DriverThread::join() {

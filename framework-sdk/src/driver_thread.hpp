@@ -21,6 +21,7 @@
 #include <zmq.hpp>
 
 #include "agora/common/clock.hpp"
+#include "agora/common/status.hpp"
 
 namespace agora::sdk::detail {
 
@@ -41,11 +42,12 @@ class DriverThread {
   zmq::context_t& zmq() { return zmq_; }
   Clock& clock() { return clock_; }
 
-  // Starts the thread: it runs the loop until stopLoop(), then runs
-  // `afterLoop` on the same thread (closing sockets, so that their linger
-  // applies), then closes the ZeroMQ context, which waits for the lingering
-  // messages to leave. At most once.
-  void start(std::function<void()> afterLoop);
+  // Starts the thread: it runs `first` on the loop, then the loop until
+  // stopLoop(), then `afterLoop` on the same thread (closing sockets, so
+  // that their linger applies), then closes the ZeroMQ context, which waits
+  // for the lingering messages to leave. Only the first call starts
+  // anything; later ones return false.
+  bool start(std::function<void()> first, std::function<void()> afterLoop);
   bool started() const;
 
   // Runs `fn` on the loop, later. Safe from any thread; dropped once the
@@ -72,6 +74,10 @@ class DriverThread {
   // Waits for the thread (loop, afterLoop and context close) to end.
   // Precondition: not on the loop thread.
   void join();
+
+  // join() for a driver's join(): FailedPrecondition, naming `driver`, when
+  // the thread was never started or this is the loop thread (a callback).
+  Status joinChecked(std::string_view driver);
 
  private:
   boost::asio::io_context loop_;

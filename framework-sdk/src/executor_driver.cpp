@@ -51,20 +51,11 @@ class AgoraExecutorDriver::Impl final : public Executor {
   detail::DriverThread thread_;  // Constructed first, destroyed last.
 
   void start() {
-    if (startCalled_.exchange(true)) {
-      log()->warn("start() called twice; ignored");
-      return;
-    }
-    thread_.start([this] { afterLoop(); });
-    thread_.post([this] { onStart(); });
+    if (!thread_.start([this] { onStart(); }, [this] { afterLoop(); })) log()->warn("start() called twice; ignored");
   }
 
   Status join() {
-    if (!thread_.started()) return Status::FailedPrecondition("The executor driver was not started");
-    if (thread_.onLoopThread()) {
-      return Status::FailedPrecondition("join() called on the driver's thread (from a callback)");
-    }
-    thread_.join();
+    AGORA_RETURN_IF_ERROR(thread_.joinChecked("executor"));
     std::lock_guard<std::mutex> lock(mutex_);
     return final_;
   }
@@ -169,7 +160,6 @@ class AgoraExecutorDriver::Impl final : public Executor {
   Status environmentError_;
   detail::SwitchMessenger messenger_;
   std::unique_ptr<ExecutorDriverCore> core_;  // Null when the environment was incomplete.
-  std::atomic<bool> startCalled_{false};
   bool stopped_ = false;  // The core reached kStopped.
   Status error_;          // A local failure (environment, socket).
 

@@ -62,20 +62,11 @@ class AgoraSchedulerDriver::Impl final : public Scheduler {
   detail::DriverThread thread_;  // First member constructed, last destroyed.
 
   void start() {
-    if (startCalled_.exchange(true)) {
-      log()->warn("start() called twice; ignored");
-      return;
-    }
-    thread_.start([this] { afterLoop(); });
-    thread_.post([this] { onStart(); });
+    if (!thread_.start([this] { onStart(); }, [this] { afterLoop(); })) log()->warn("start() called twice; ignored");
   }
 
   Status join() {
-    if (!thread_.started()) return Status::FailedPrecondition("The scheduler driver was not started");
-    if (thread_.onLoopThread()) {
-      return Status::FailedPrecondition("join() called on the driver's thread (from a callback)");
-    }
-    thread_.join();
+    AGORA_RETURN_IF_ERROR(thread_.joinChecked("scheduler"));
     std::lock_guard<std::mutex> lock(mutex_);
     return final_;
   }
@@ -264,7 +255,6 @@ class AgoraSchedulerDriver::Impl final : public Scheduler {
   std::minstd_rand random_;
   detail::SwitchMessenger messenger_;
   SchedulerDriverCore core_;
-  std::atomic<bool> startCalled_{false};
 
   HostPort address_;
   std::string endpoint_;   // The ZeroMQ endpoint connected to ("" before the first).

@@ -9,14 +9,14 @@ e2e_init
 "$(example_bin cron)" --help | grep -q -- '--schedule' || fail "--help does not list --schedule"
 start_cluster 1
 
-now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+now=$(date -u -d "+5 seconds" +%Y-%m-%dT%H:%M:%SZ)  # Runs due before the example started are not run: leave it time to start
 example cron --schedule="R3/$now/PT1S" --command="echo run >>$tmp/runs" >"$tmp/cron.log" 2>&1 ||
   fail "cron exited $?"
 [[ $(wc -l <"$tmp/runs") -eq 3 ]] || fail "expected 3 runs, got $(wc -l <"$tmp/runs")"
 
 # Each run takes 3 s, runs are due every second: some are skipped and no
 # two runs ever overlap (a run fails if it finds the previous one's marker).
-now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+now=$(date -u -d "+5 seconds" +%Y-%m-%dT%H:%M:%SZ)  # Runs due before the example started are not run: leave it time to start
 example cron --schedule="R4/$now/PT1S" \
   --command="mkdir $tmp/lock || exit 1; sleep 3; rmdir $tmp/lock" >"$tmp/overlap.log" 2>&1 ||
   fail "cron with overlapping runs exited $?: $(tail -5 "$tmp/overlap.log")"

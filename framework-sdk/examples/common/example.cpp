@@ -56,6 +56,23 @@ void ExampleScheduler::finish(SchedulerDriver& driver, int code) {
 
 Clock& ExampleScheduler::clock() { return driver_->clock(); }
 
+void ExampleScheduler::placeTasks(SchedulerDriver& driver, const std::vector<v1::Offer>& offers,
+                                  const PlaceFn& place) {
+  std::vector<v1::OfferID> unused;
+  for (const v1::Offer& offer : offers) {
+    Result<Resources> offered = Resources::fromProto(offer.resources());
+    Resources available = offered.ok() ? *offered : Resources();
+    std::vector<v1::TaskInfo> tasks;
+    while (std::optional<v1::TaskInfo> task = place(offer, available)) tasks.push_back(std::move(*task));
+    if (tasks.empty()) {
+      unused.push_back(offer.id());
+    } else {
+      driver.launch({offer.id()}, tasks);
+    }
+  }
+  if (!unused.empty()) driver.decline(unused);
+}
+
 std::string ExampleScheduler::describe(const v1::TaskStatus& status) {
   std::string text = status.task_id().value() + " " + v1::TaskState_Name(status.state());
   if (!status.message().empty()) text += ": " + status.message();

@@ -17,6 +17,7 @@
 //   }
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,6 +75,13 @@ class ExampleScheduler : public sdk::Scheduler {
 
   // The driver's clock: timers on the driver's thread (only there).
   Clock& clock();
+
+  // The offers loop most examples share: for each offer, `place` is called
+  // with the offer and what is left of its resources until it returns
+  // nullopt; each task it returns (its resources carved out of `available`)
+  // is launched on that offer; offers nothing was placed on are declined.
+  using PlaceFn = std::function<std::optional<v1::TaskInfo>(const v1::Offer& offer, Resources& available)>;
+  void placeTasks(sdk::SchedulerDriver& driver, const std::vector<v1::Offer>& offers, const PlaceFn& place);
 
   std::shared_ptr<spdlog::logger> log_;
 

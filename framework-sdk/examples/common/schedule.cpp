@@ -3,6 +3,8 @@
 #include <ctime>
 #include <vector>
 
+#include "agora/common/strings.hpp"
+
 namespace agora::examples {
 
 namespace {
@@ -15,17 +17,6 @@ Result<int64_t> number(std::string_view text, std::string_view what) {
     value = value * 10 + (c - '0');
   }
   return value;
-}
-
-std::vector<std::string_view> split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (true) {
-    size_t end = text.find(separator, start);
-    parts.push_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-    if (end == std::string_view::npos) return parts;
-    start = end + 1;
-  }
 }
 
 // "2026-01-01T00:00:00Z".
@@ -78,7 +69,7 @@ Result<std::chrono::seconds> parsePeriod(std::string_view text) {
 // One cron field: "*", "*/n", "a", "a-b", "a-b/n", comma-separated.
 Result<std::set<int>> parseField(std::string_view text, int lo, int hi, std::string_view what) {
   std::set<int> values;
-  for (std::string_view part : split(text, ',')) {
+  for (std::string_view part : splitText(text, ',')) {
     int step = 1;
     if (size_t slash = part.find('/'); slash != std::string_view::npos) {
       AGORA_ASSIGN_OR_RETURN(int64_t n, number(part.substr(slash + 1), std::string(what) + " step"));
@@ -111,7 +102,7 @@ Result<std::set<int>> parseField(std::string_view text, int lo, int hi, std::str
 Result<Schedule> Schedule::parse(std::string_view text) {
   Schedule schedule;
   if (!text.empty() && text[0] == 'R') {
-    std::vector<std::string_view> parts = split(text, '/');
+    std::vector<std::string_view> parts = splitText(text, '/');
     if (parts.size() != 3) return Status::InvalidArgument("Invalid schedule '" + std::string(text) + "': expected R[n]/START/PERIOD");
     if (parts[0].size() > 1) {
       AGORA_ASSIGN_OR_RETURN(int64_t n, number(parts[0].substr(1), "repetitions"));
@@ -122,7 +113,7 @@ Result<Schedule> Schedule::parse(std::string_view text) {
     return schedule;
   }
   std::vector<std::string_view> fields;
-  for (std::string_view field : split(text, ' ')) {
+  for (std::string_view field : splitText(text, ' ')) {
     if (!field.empty()) fields.push_back(field);
   }
   if (fields.size() != 5) {
