@@ -16,6 +16,7 @@
 
 #include "agora/common/logging.hpp"
 #include "agora/containerizer/launcher.hpp"
+#include "unknown_container.hpp"
 
 namespace agora::agent {
 namespace {
@@ -75,11 +76,7 @@ class PosixContainerizer final : public Containerizer {
   void wait(const std::string& containerId, TerminationCallback done) override {
     auto it = containers_.find(containerId);
     if (it == containers_.end()) {
-      clock_.schedule(Duration::zero(), [done, containerId] {
-        ContainerTermination termination;
-        termination.message = "Unknown container " + containerId;
-        done(termination);
-      });
+      answerUnknownContainer(clock_, containerId, std::move(done));
       return;
     }
     it->second.waiters.push_back(std::move(done));
