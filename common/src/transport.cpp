@@ -108,7 +108,9 @@ class RouterImpl final : public ZmqEndpoint {
   // peer as proof that it is connected again (the master does).
   void rememberConnection(std::string_view identity, zmq::message_t& frame) {
     if (!onDisconnect_) return;
-    const int fd = frame.get(ZMQ_SRCFD);
+    // The C call: cppzmq's get() throws when libzmq has no descriptor for
+    // the frame, and nothing about a peer may stop the socket being served.
+    const int fd = zmq_msg_get(frame.handle(), ZMQ_SRCFD);
     if (fd < 0) return;
     auto known = fdByIdentity_.find(identity);
     if (known != fdByIdentity_.end()) {

@@ -54,7 +54,7 @@ wait_until 30 bash -c "curl -fsS '$master_url/metrics' | grep -q '^agora_master_
   fail "metrics do not show 2 active agents"
 # The framework resubscribed with its ID and its tasks never stopped.
 resubscribed() { [[ $(jq -r 'select(.event == "subscribed") | .framework_id' "$tmp/events.jsonl" | grep -c "^$framework_id$") -ge 2 ]]; }
-wait_until 120 resubscribed || fail "the framework did not resubscribe to the restarted master"
+wait_until 200 resubscribed || fail "the framework did not resubscribe to the restarted master"
 tasks_back() {
   [[ $(curl -fsS "$master_url/state" | jq -r '[.frameworks[].tasks[] | select(.state == "TASK_RUNNING") | .id] | sort | join(",")') == "$running_before" ]]
 }

@@ -40,7 +40,7 @@ json fixture() {
 
 TEST(CliTest, AgentsTable) {
   std::string table = agentsTable(fixture());
-  EXPECT_NE(table.find("ID     ADDRESS       ACTIVE  CPUS   MEM       DISK    RESERVED"), std::string::npos) << table;
+  EXPECT_NE(table.find("ID     ADDRESS        ACTIVE  CPUS   MEM       DISK    RESERVED"), std::string::npos) << table;
   EXPECT_NE(table.find("m1-S0  10.0.0.1:5051  yes     0.5/4  128/4096  0/1000  eng(cpus:1,mem:512)"), std::string::npos)
       << table;
   EXPECT_NE(table.find("m1-S1  10.0.0.2:5051  no"), std::string::npos) << table;
