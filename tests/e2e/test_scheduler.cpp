@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
   framework.set_user("root");
   framework.add_roles(role);
   framework.set_checkpoint(true);
-  framework.set_failover_timeout(600);  // Survives a master restart even when the driver only notices it by missed heartbeats (75 s).
+  framework.set_failover_timeout(600);  // Survives a master restart with time to spare.
   framework.add_capabilities()->set_type(v1::FrameworkInfo::Capability::MULTI_ROLE);
 
   // The networked driver: it resolves the master, and when the master dies
