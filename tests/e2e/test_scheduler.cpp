@@ -16,29 +16,23 @@
 //   {"event":"launched","task_id":"task-0","agent_id":"..."}
 //   {"event":"update","task_id":"task-0","state":"TASK_RUNNING","reason":"","source":"SOURCE_EXECUTOR","message":""}
 
-#include <utility>  // Before any Asio header (STYLE.md).
-
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/streambuf.hpp>
 #include <nlohmann/json.hpp>
 
 #include "agora/common/clock.hpp"
 #include "agora/common/flags.hpp"
 #include "agora/common/id.hpp"
 #include "agora/common/logging.hpp"
-#include "agora/common/master_address.hpp"
-#include "agora/common/zmq_messenger.hpp"
-#include "agora/scheduler_core.hpp"
+#include "agora/scheduler_driver.hpp"
+#include "agora/signals.hpp"
 #include "agora/task_helpers.hpp"
 
 namespace {
@@ -145,76 +139,53 @@ int main(int argc, char** argv) {
   }
   auto request = sdk::TaskRequest::parse(resources);
   if (!request.ok()) return fail(request.error().message());
-  auto address = parseHostPort(master);
-  if (!address.ok()) return fail(address.error().message());
   LoggingOptions logging;
   initLogging(logging);
-  auto endpoint = resolveMasterEndpoint(*address, std::chrono::seconds(60), std::chrono::milliseconds(200));
-  if (!endpoint.ok()) return fail(endpoint.error().message());
 
-  boost::asio::io_context loop;
-  AsioClock clock(loop);
-  zmq::context_t context;
   TestScheduler scheduler(*request, command, numTasks);
   v1::FrameworkInfo framework;
   framework.set_name(name);
   framework.set_user("root");
   framework.add_roles(role);
   framework.set_checkpoint(true);
-  framework.set_failover_timeout(600);  // Survives a master restart even when the driver only notices it by missed heartbeats (75 s).
+  framework.set_failover_timeout(600);  // Survives a master restart with time to spare.
   framework.add_capabilities()->set_type(v1::FrameworkInfo::Capability::MULTI_ROLE);
 
-  std::unique_ptr<sdk::SchedulerDriverCore> driver;
-  auto messenger = DealerMessenger::connect(
-      loop, context, *endpoint, sdk::newSchedulerPeerId(), "master", TransportOptions{},
-      [&driver](const PeerId& from, internal::Envelope&& envelope) { driver->handle(from, std::move(envelope)); });
-  if (!messenger.ok()) return fail(messenger.error().message());
-  driver = std::make_unique<sdk::SchedulerDriverCore>(scheduler, framework, clock, **messenger);
-
-  // Tear down, let the TEARDOWN leave, exit.
-  bool stopping = false;
-  auto stop = [&] {
-    if (stopping) return;
-    stopping = true;
-    driver->stop();
-    clock.schedule(std::chrono::milliseconds(500), [&loop] { loop.stop(); });
-  };
-  boost::asio::signal_set signals(loop, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& error, int) {
-    if (!error) stop();
-  });
-
-  boost::asio::posix::stream_descriptor input(loop, ::dup(STDIN_FILENO));
-  boost::asio::streambuf buffer;
-  std::function<void()> readLine = [&] {
-    boost::asio::async_read_until(input, buffer, '\n', [&](const boost::system::error_code& error, size_t) {
-      if (error) {
-        stop();
-        return;
-      }
-      std::istream in(&buffer);
-      std::string verb, argument;
-      std::string line;
-      std::getline(in, line);
+  // The networked driver: it resolves the master, and when the master dies
+  // it notices at once, resolves it again and resubscribes with the
+  // framework's ID.
+  sdk::SchedulerOptions options;
+  options.masterTimeout = std::chrono::seconds(60);
+  sdk::AgoraSchedulerDriver driver(scheduler, framework, master, options);
+  // SIGTERM/SIGINT, "teardown" or the end of stdin: tear down and exit once
+  // the TEARDOWN has left (join()).
+  sdk::ShutdownSignals signals([&driver] { driver.stop(); });
+  driver.start();
+  std::thread reader([&driver, &scheduler] {
+    std::string line;
+    while (std::getline(std::cin, line)) {
       std::istringstream words(line);
+      std::string verb, argument;
       words >> verb >> argument;
       if (verb == "kill") {
         v1::TaskID id;
         id.set_value(argument);
-        driver->kill(id);
+        driver.kill(id);
       } else if (verb == "launch") {
-        scheduler.more(std::strtoll(argument.c_str(), nullptr, 10));
-        driver->revive();
+        int64_t n = std::strtoll(argument.c_str(), nullptr, 10);
+        driver.post([&driver, &scheduler, n] {
+          scheduler.more(n);
+          driver.revive();
+        });
       } else if (verb == "teardown") {
-        stop();
-        return;
+        break;
       }
-      readLine();
-    });
-  };
-  readLine();
-
-  driver->start();
-  loop.run();
-  return EXIT_SUCCESS;
+    }
+    driver.stop();
+  });
+  Status status = driver.join();
+  // The reader may still wait for input that never comes: leave without
+  // unwinding (the driver has stopped and flushed).
+  std::cout.flush();
+  std::_Exit(status.ok() ? EXIT_SUCCESS : EXIT_FAILURE);
 }
