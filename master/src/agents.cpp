@@ -8,6 +8,28 @@
 
 namespace agora::master {
 
+namespace {
+
+// The entry for an agent (re)registering with `message` (a RegisterAgent or
+// ReregisterAgent): its info with `id`, and what it reports of itself.
+template <typename Message>
+std::unique_ptr<AgentEntry> newAgentEntry(const std::string& id, const PeerId& from, const Message& message,
+                                          Resources total, WallTime now) {
+  auto agent = std::make_unique<AgentEntry>();
+  agent->id = id;
+  agent->info = message.agent_info();
+  agent->info.mutable_id()->set_value(id);
+  agent->peer = from;
+  agent->version = message.version();
+  agent->httpAddress = httpAddressOf(message.agent_info(), message.http_address());
+  agent->total = std::move(total);
+  agent->checkpointed = Resources::fromProto(message.checkpointed_resources()).valueOr(Resources());
+  agent->registeredTime = now;
+  return agent;
+}
+
+}  // namespace
+
 AgentEntry* MasterProcess::agentOf(const PeerId& from, const v1::AgentID* claimed, std::string_view type) {
   auto byPeer = agentByPeer_.find(from);
   if (byPeer == agentByPeer_.end()) {
@@ -37,16 +59,7 @@ void MasterProcess::registerAgent(const PeerId& from, const internal::RegisterAg
     return send(from, std::move(reply));
   }
 
-  auto agent = std::make_unique<AgentEntry>();
-  agent->id = fmt::format("{}-S{}", info_.id(), nextAgent_++);
-  agent->info = message.agent_info();
-  agent->info.mutable_id()->set_value(agent->id);
-  agent->peer = from;
-  agent->version = message.version();
-  agent->httpAddress = httpAddressOf(message.agent_info(), message.http_address());
-  agent->total = *total;
-  agent->checkpointed = Resources::fromProto(message.checkpointed_resources()).valueOr(Resources());
-  agent->registeredTime = clock_.wallNow();
+  auto agent = newAgentEntry(fmt::format("{}-S{}", info_.id(), nextAgent_++), from, message, *total, clock_.wallNow());
 
   // Durable before anyone hears of it.
   if (Status s = registrar_.admitAgent(agent->info); !s.ok()) registryFailed(s);
@@ -138,15 +151,7 @@ void MasterProcess::reregisterAgent(const PeerId& from, const internal::Reregist
   }
 
   bool wasUnreachable = unreachable_.count(id) > 0;
-  auto agent = std::make_unique<AgentEntry>();
-  agent->id = id;
-  agent->info = info;
-  agent->peer = from;
-  agent->version = message.version();
-  agent->httpAddress = httpAddressOf(message.agent_info(), message.http_address());
-  agent->total = *total;
-  agent->checkpointed = Resources::fromProto(message.checkpointed_resources()).valueOr(Resources());
-  agent->registeredTime = clock_.wallNow();
+  auto agent = newAgentEntry(id, from, message, *total, clock_.wallNow());
 
   if (Status s = registrar_.admitAgent(agent->info); !s.ok()) registryFailed(s);
   unreachable_.erase(id);
