@@ -19,6 +19,9 @@
 
 e2e_init() {
   set -euo pipefail
+  # fail() writes here, so that its message survives a caller that
+  # silenced stderr (wait_until runs its predicate with 2>/dev/null).
+  exec {e2e_stderr}>&2
   tmp=$(mktemp -d /tmp/agora-e2e.XXXXXX)
   pids=()
   export AGORA_CGROUPS_ROOT="agora-e2e-$$"
@@ -97,12 +100,13 @@ e2e_cleanup() {
 }
 
 fail() {
-  echo "FAIL: $*" >&2
+  local out=${e2e_stderr:-2}
+  echo "FAIL: $*" >&"$out"
   local log
   for log in "$tmp"/*.log; do
     [[ -f "$log" ]] || continue
-    echo "--- $log" >&2
-    tail -n 40 "$log" >&2
+    echo "--- $log" >&"$out"
+    tail -n 40 "$log" >&"$out"
   done
   exit 1
 }
