@@ -76,6 +76,16 @@ TaskBuilder& TaskBuilder::maxCompletionTime(Duration limit) {
   return *this;
 }
 
+TaskBuilder& TaskBuilder::healthCheck(v1::HealthCheck check) {
+  *task_.mutable_health_check() = std::move(check);
+  return *this;
+}
+
+TaskBuilder& TaskBuilder::check(v1::CheckInfo check) {
+  *task_.mutable_check() = std::move(check);
+  return *this;
+}
+
 TaskBuilder& TaskBuilder::executor(v1::ExecutorInfo executor) {
   *task_.mutable_executor() = std::move(executor);
   return *this;

@@ -66,7 +66,9 @@ json attributesJson(const google::protobuf::RepeatedPtrField<v1::Attribute>& att
 json taskJson(const v1::Task& task) {
   json statuses = json::array();
   for (const auto& status : task.statuses()) {
-    statuses.push_back({{"state", v1::TaskState_Name(status.state())}, {"timestamp", status.timestamp()}});
+    json entry = {{"state", v1::TaskState_Name(status.state())}, {"timestamp", status.timestamp()}};
+    if (status.has_healthy()) entry["healthy"] = status.healthy();
+    statuses.push_back(std::move(entry));
   }
   auto resources = Resources::fromProto(task.resources());
   return {{"id", task.task_id().value()},

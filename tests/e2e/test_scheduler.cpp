@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -30,6 +31,7 @@
 #include "agora/common/clock.hpp"
 #include "agora/common/flags.hpp"
 #include "agora/common/id.hpp"
+#include "agora/common/json.hpp"
 #include "agora/common/logging.hpp"
 #include "agora/scheduler_driver.hpp"
 #include "agora/signals.hpp"
@@ -43,8 +45,9 @@ void print(nlohmann::json line) { std::cout << line.dump() << std::endl; }
 
 class TestScheduler final : public sdk::Scheduler {
  public:
-  TestScheduler(sdk::TaskRequest request, std::string command, int64_t tasks)
-      : request_(request), command_(std::move(command)), wanted_(tasks) {}
+  TestScheduler(sdk::TaskRequest request, std::string command, int64_t tasks,
+                std::optional<v1::HealthCheck> healthCheck = std::nullopt)
+      : request_(request), command_(std::move(command)), wanted_(tasks), healthCheck_(std::move(healthCheck)) {}
 
   void more(int64_t n) { wanted_ += n; }
 
@@ -64,7 +67,10 @@ class TestScheduler final : public sdk::Scheduler {
       std::vector<v1::TaskInfo> tasks;
       for (const Resources& slot : sdk::matchTasks(offer, request_, static_cast<size_t>(wanted_ - launched_))) {
         std::string id = "task-" + std::to_string(launched_++);
-        auto task = sdk::TaskBuilder(id).agent(offer.agent_id()).shell(command_).resources(slot).build();
+        sdk::TaskBuilder builder(id);
+        builder.agent(offer.agent_id()).shell(command_).resources(slot);
+        if (healthCheck_) builder.healthCheck(*healthCheck_);
+        auto task = builder.build();
         if (!task.ok()) {
           print({{"event", "error"}, {"message", task.error().message()}});
           continue;
@@ -91,6 +97,7 @@ class TestScheduler final : public sdk::Scheduler {
            {"reason", status.has_reason() ? v1::TaskStatus::Reason_Name(status.reason()) : ""},
            {"source", v1::TaskStatus::Source_Name(status.source())},
            {"message", status.message()},
+           {"healthy", status.has_healthy() ? nlohmann::json(status.healthy()) : nlohmann::json()},
            {"reconciliation", status.reason() == v1::TaskStatus::REASON_RECONCILIATION}});
   }
 
@@ -109,6 +116,7 @@ class TestScheduler final : public sdk::Scheduler {
   std::string command_;
   int64_t wanted_;
   int64_t launched_ = 0;
+  std::optional<v1::HealthCheck> healthCheck_;
 };
 
 int fail(const std::string& message) {
@@ -132,6 +140,8 @@ int main(int argc, char** argv) {
   flags.add(&command, "command", "Each task's shell command", "sleep 1000");
   flags.add(&name, "name", "The framework's name", "agora-test-scheduler");
   flags.add(&role, "role", "The framework's role", "*");
+  std::string healthCheckJson;
+  flags.add(&healthCheckJson, "health_check", "Each task's HealthCheck, as v1 JSON", "");
   if (Status s = flags.parse(argc, argv); !s.ok()) return fail(s.message());
   if (flags.helpRequested()) {
     std::cout << flags.usage();
@@ -142,7 +152,12 @@ int main(int argc, char** argv) {
   LoggingOptions logging;
   initLogging(logging);
 
-  TestScheduler scheduler(*request, command, numTasks);
+  std::optional<v1::HealthCheck> healthCheck;
+  if (!healthCheckJson.empty()) {
+    healthCheck.emplace();
+    if (Status s = fromJson(healthCheckJson, &*healthCheck); !s.ok()) return fail("--health_check: " + s.message());
+  }
+  TestScheduler scheduler(*request, command, numTasks, healthCheck);
   v1::FrameworkInfo framework;
   framework.set_name(name);
   framework.set_user("root");

@@ -8,6 +8,7 @@
 
 #include "agora/common/id.hpp"
 #include "agora/common/logging.hpp"
+#include "command_spec.hpp"
 
 namespace agora::sdk {
 
@@ -28,27 +29,6 @@ std::optional<Duration> gracePeriod(const v1::KillPolicy& policy) {
   return Duration(std::max<int64_t>(0, policy.grace_period().nanoseconds()));
 }
 
-// A program named without a '/' is looked up in the task's PATH, as
-// execvp() does (and Mesos's command executor): `agora run -- echo hi`.
-// Looked up before fork, where allocating is still allowed.
-std::string resolveProgram(const std::string& program, const std::vector<std::string>& environment) {
-  if (program.empty() || program.find('/') != std::string::npos) return program;
-  std::string path = "/usr/local/bin:/usr/bin:/bin";
-  for (const std::string& variable : environment) {
-    if (variable.rfind("PATH=", 0) == 0) path = variable.substr(5);
-  }
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find(':', start);
-    if (end == std::string::npos) end = path.size();
-    std::string dir = path.substr(start, end - start);
-    std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + program;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    start = end + 1;
-  }
-  return program;  // exec fails: TASK_FAILED "Failed to launch the command".
-}
-
 }  // namespace
 
 CommandExecutor::CommandExecutor(Clock& clock, ProcessRunner& runner, CommandExecutorOptions options)
@@ -61,27 +41,8 @@ CommandExecutor::~CommandExecutor() {
 }
 
 ProcessSpec CommandExecutor::specFor(const v1::TaskInfo& task) const {
-  const v1::CommandInfo& command = task.command();
-  ProcessSpec spec;
-  spec.environment = options_.environment;
-  if (command.has_environment()) {
-    for (const v1::Environment::Variable& variable : command.environment().variables()) {
-      if (variable.type() != v1::Environment::Variable::VALUE) continue;
-      std::string prefix = variable.name() + "=";
-      std::erase_if(spec.environment, [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
-      spec.environment.push_back(prefix + variable.value());
-    }
-  }
-  if (command.shell()) {
-    spec.path = "/bin/sh";
-    spec.argv = {"sh", "-c", command.value()};
-  } else {
-    spec.path = resolveProgram(command.value(), spec.environment);
-    spec.argv.assign(command.arguments().begin(), command.arguments().end());
-    if (spec.argv.empty()) spec.argv.push_back(command.value());
-  }
+  ProcessSpec spec = commandSpec(task.command(), options_.environment, options_.directory);
   if (!options_.directory.empty()) {
-    spec.workingDirectory = options_.directory;
     spec.stdoutPath = options_.directory + "/stdout";
     spec.stderrPath = options_.directory + "/stderr";
   }
@@ -114,6 +75,7 @@ void CommandExecutor::launch(ExecutorDriver& driver, const v1::TaskInfo& task) {
 
   sendStatus(v1::TASK_STARTING, "");
   ProcessSpec spec = specFor(task);
+  if (!prepareChecks(spec)) return;
   log()->info("Starting task {}: {}", quoteForLog(task.task_id().value()), quoteForLog(task.command().value(), 200));
   Result<int> pid = runner_.start(spec, [this](int waitStatus) { onExit(waitStatus); });
   if (!pid.ok()) {
@@ -122,7 +84,10 @@ void CommandExecutor::launch(ExecutorDriver& driver, const v1::TaskInfo& task) {
     return;
   }
   pid_ = *pid;
+  if (checker_) checkStatus_ = Checker::initialStatus(task.check());
   sendStatus(v1::TASK_RUNNING, "");
+  if (healthChecker_) healthChecker_->start();
+  if (checker_) checker_->start();
 
   if (task.has_max_completion_time()) {
     Duration limit(std::max<int64_t>(0, task.max_completion_time().nanoseconds()));
@@ -169,6 +134,7 @@ void CommandExecutor::kill(ExecutorDriver& driver, const v1::TaskID& taskId,
 
 void CommandExecutor::startKill(Duration grace) {
   killing_ = true;
+  stopChecks();
   log()->info("Killing task {}: SIGTERM now, SIGKILL in {}", quoteForLog(task_->task_id().value()),
               formatDuration(grace));
   Status signalled = runner_.signalGroup(*pid_, SIGTERM);
@@ -187,6 +153,7 @@ void CommandExecutor::escalate() {
 
 void CommandExecutor::onExit(int waitStatus) {
   pid_.reset();
+  stopChecks();
   for (TimerId* timer : {&escalateTimer_, &completionTimer_}) {
     if (*timer != 0) clock_.cancel(*timer);
     *timer = 0;
@@ -198,7 +165,7 @@ void CommandExecutor::onExit(int waitStatus) {
     sendTerminal(v1::TASK_FAILED, "Task exceeded its max completion time; " + message,
                  v1::TaskStatus::REASON_MAX_COMPLETION_TIME_REACHED);
   } else if (killing_) {
-    sendTerminal(v1::TASK_KILLED, message);
+    sendTerminal(v1::TASK_KILLED, killReason_.empty() ? message : killReason_ + "; " + message);
   } else if (WIFEXITED(waitStatus) && WEXITSTATUS(waitStatus) == 0) {
     sendTerminal(v1::TASK_FINISHED, message);
   } else {
@@ -248,6 +215,8 @@ void CommandExecutor::sendStatus(v1::TaskState state, const std::string& message
   status.set_state(state);
   if (!message.empty()) status.set_message(message);
   if (reason) status.set_reason(*reason);
+  if (healthy_) status.set_healthy(*healthy_);
+  if (checkStatus_) *status.mutable_check_status() = *checkStatus_;
   Status sent = driver_->sendStatusUpdate(std::move(status));
   if (!sent.ok()) log()->warn("Failed to send {}: {}", v1::TaskState_Name(state), sent.message());
 }
@@ -259,6 +228,8 @@ void CommandExecutor::sendTerminal(v1::TaskState state, const std::string& messa
   status.set_state(state);
   status.set_message(message);
   if (reason) status.set_reason(*reason);
+  if (healthy_) status.set_healthy(*healthy_);
+  if (checkStatus_) *status.mutable_check_status() = *checkStatus_;
   if (exitStatus_) {
     v1::Label* label = status.mutable_labels()->add_labels();
     label->set_key(kExitStatusLabel);
@@ -279,6 +250,62 @@ void CommandExecutor::sendTerminal(v1::TaskState state, const std::string& messa
                 formatDuration(options_.terminalAckTimeout));
     finish();
   });
+}
+
+ProbeEnvironment CommandExecutor::probeEnvironment(const std::string& name) const {
+  ProbeEnvironment environment;
+  environment.probeProgram = options_.probeProgram;
+  if (!options_.directory.empty()) environment.resultPath = options_.directory + "/" + name;
+  return environment;
+}
+
+bool CommandExecutor::prepareChecks(const ProcessSpec& spec) {
+  if (task_->has_health_check()) {
+    Result<ProbeSpec> probe = probeFor(task_->health_check(), spec);
+    if (!probe.ok()) {
+      sendTerminal(v1::TASK_FAILED, "Invalid health check: " + probe.error().message());
+      return false;
+    }
+    healthChecker_ = std::make_unique<HealthChecker>(
+        clock_, runner_, probeEnvironment(".agora-health"), task_->health_check(), std::move(*probe),
+        [this](const HealthChecker::Health& health) { healthChanged(health); });
+  }
+  if (task_->has_check()) {
+    Result<ProbeSpec> probe = probeFor(task_->check(), spec);
+    if (!probe.ok()) {
+      healthChecker_.reset();
+      sendTerminal(v1::TASK_FAILED, "Invalid check: " + probe.error().message());
+      return false;
+    }
+    checker_ = std::make_unique<Checker>(clock_, runner_, probeEnvironment(".agora-check"), task_->check(),
+                                         std::move(*probe),
+                                         [this](const v1::CheckStatusInfo& status) { checkChanged(status); });
+  }
+  return true;
+}
+
+void CommandExecutor::stopChecks() {
+  if (healthChecker_) healthChecker_->stop();
+  if (checker_) checker_->stop();
+}
+
+void CommandExecutor::healthChanged(const HealthChecker::Health& health) {
+  if (!pid_ || killing_) return;
+  healthy_ = health.healthy;
+  log()->info("Task {} is {}: {}", quoteForLog(task_->task_id().value()), health.healthy ? "healthy" : "unhealthy",
+              quoteForLog(health.message, 200));
+  sendStatus(v1::TASK_RUNNING, health.message, v1::TaskStatus::REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
+  if (!health.kill) return;
+  killReason_ = "Task was unhealthy after " + std::to_string(health.consecutiveFailures) +
+                " consecutive failed health checks (" + health.message + ")";
+  log()->warn("Killing task {}: {}", quoteForLog(task_->task_id().value()), killReason_);
+  kill(*driver_, task_->task_id(), std::nullopt);
+}
+
+void CommandExecutor::checkChanged(const v1::CheckStatusInfo& status) {
+  if (!pid_ || killing_) return;
+  checkStatus_ = status;
+  sendStatus(v1::TASK_RUNNING, "", v1::TaskStatus::REASON_TASK_CHECK_STATUS_UPDATED);
 }
 
 void CommandExecutor::finish() {

@@ -19,6 +19,17 @@
 //   second LAUNCH -> TASK_FAILED "Attempted to run multiple tasks using a
 //               "command" executor" for that task.
 //
+// Health checks (TaskInfo.health_check) and checks (TaskInfo.check) run
+// from TASK_RUNNING until the task exits or a kill starts (task_checks.hpp):
+// a change of health is a TASK_RUNNING update with `healthy` and reason
+// REASON_TASK_HEALTH_CHECK_STATUS_UPDATED; after `consecutive_failures` the
+// task is killed as by a KILL (its kill policy) and ends TASK_KILLED with
+// healthy=false. A change of a check's result is a TASK_RUNNING update with
+// `check_status` and reason REASON_TASK_CHECK_STATUS_UPDATED (the first
+// TASK_RUNNING carries the check's type only). Every later update carries
+// the last known `healthy` and `check_status`. A malformed check fails the
+// task before its command starts.
+//
 // A terminal update after the command exited carries its exit status as the
 // label "exit_status" (kExitStatusLabel), e.g. "3", so that `agora run` and
 // other frameworks need not parse the message.
@@ -28,6 +39,7 @@
 // The task's stdout and stderr are appended to `directory`/stdout and
 // `directory`/stderr; it runs in `directory`.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +48,7 @@
 #include "agora/executor.hpp"
 #include "agora/task_helpers.hpp"
 #include "process_runner.hpp"
+#include "task_checks.hpp"
 
 namespace agora::sdk {
 
@@ -52,6 +65,10 @@ struct CommandExecutorOptions {
   Duration defaultKillGracePeriod = std::chrono::seconds(3);
   // How long to wait for the agent to acknowledge the terminal update.
   Duration terminalAckTimeout = std::chrono::seconds(60);
+  // The program behind HTTP and TCP probes (agora-executor itself:
+  // "/proc/self/exe"). The probes' outcome files go into `directory`
+  // (".agora-health", ".agora-check"); without one, HTTP probes fail.
+  std::string probeProgram = "/proc/self/exe";
 };
 
 class CommandExecutor final : public Executor {
@@ -85,6 +102,13 @@ class CommandExecutor final : public Executor {
   void sendTerminal(v1::TaskState state, const std::string& message,
                     std::optional<v1::TaskStatus::Reason> reason = std::nullopt);
   void finish();
+  // Starts the task's health check and check; false (and the task failed)
+  // when one is malformed.
+  bool prepareChecks(const ProcessSpec& spec);
+  void stopChecks();
+  void healthChanged(const HealthChecker::Health& health);
+  void checkChanged(const v1::CheckStatusInfo& status);
+  ProbeEnvironment probeEnvironment(const std::string& name) const;
 
   Clock& clock_;
   ProcessRunner& runner_;
@@ -103,6 +127,11 @@ class CommandExecutor final : public Executor {
   TimerId escalateTimer_ = 0;         // SIGKILL after the grace period.
   TimerId completionTimer_ = 0;       // max_completion_time.
   TimerId ackTimer_ = 0;              // Gives up waiting for the terminal acknowledgement.
+  std::unique_ptr<HealthChecker> healthChecker_;
+  std::unique_ptr<Checker> checker_;
+  std::string killReason_;                        // Why the executor itself killed the task.
+  std::optional<bool> healthy_;                   // The last known health.
+  std::optional<v1::CheckStatusInfo> checkStatus_;  // The last known check result.
 };
 
 }  // namespace agora::sdk

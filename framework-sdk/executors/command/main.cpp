@@ -13,6 +13,7 @@
 #include "agora/executor_driver.hpp"
 #include "command_executor.hpp"
 #include "process_runner.hpp"
+#include "task_checks.hpp"
 
 extern char** environ;
 
@@ -45,7 +46,9 @@ struct CommandExecutorProcess {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  // The child side of HTTP and TCP health checks (task_checks.hpp).
+  if (argc > 1 && std::string(argv[1]).rfind("--probe=", 0) == 0) return runProbeCommand(argc, argv);
   Result<ExecutorEnvironment> environment = ExecutorEnvironment::fromProcess();
   if (!environment.ok()) {
     std::cerr << "agora-executor: " << environment.error().message() << std::endl;

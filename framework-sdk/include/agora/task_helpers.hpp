@@ -59,6 +59,13 @@ class TaskBuilder {
   TaskBuilder& killGracePeriod(Duration grace);
   // The task fails with REASON_MAX_COMPLETION_TIME_REACHED if it runs longer.
   TaskBuilder& maxCompletionTime(Duration limit);
+  // A health check the command executor runs (COMMAND, HTTP or TCP against
+  // 127.0.0.1): TASK_RUNNING updates carry `healthy`, and the task is killed
+  // after `consecutive_failures` failures (framework-sdk/README.md).
+  TaskBuilder& healthCheck(v1::HealthCheck check);
+  // A check whose raw result (exit code, HTTP status, TCP success) comes in
+  // TASK_RUNNING updates' `check_status`; it never kills the task.
+  TaskBuilder& check(v1::CheckInfo check);
   // Runs the task under a custom executor instead of a command.
   TaskBuilder& executor(v1::ExecutorInfo executor);
   TaskBuilder& label(std::string key, std::string value);

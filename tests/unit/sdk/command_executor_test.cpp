@@ -9,6 +9,7 @@
 #include "agora/common/clock.hpp"
 #include "agora/executor_core.hpp"
 #include "command_executor.hpp"
+#include "fake_runner.hpp"
 #include "sdk_test_util.hpp"
 
 namespace agora::sdk {
@@ -19,43 +20,9 @@ using testing::FakeAgent;
 using testing::InMemoryNetwork;
 using ::testing::HasSubstr;
 
-int exited(int code) { return code << 8; }
-int signalled(int sig) { return sig; }
-
-// Records what the executor asks for; the test decides when processes exit.
-class FakeRunner : public ProcessRunner {
- public:
-  Result<int> start(const ProcessSpec& spec, ExitCallback onExit) override {
-    if (failStart) return Status::NotFound("Program 'nope' not found in PATH");
-    specs.push_back(spec);
-    int pid = nextPid++;
-    running[pid] = std::move(onExit);
-    return pid;
-  }
-  Status signalGroup(int pid, int signal) override {
-    if (running.count(pid) == 0) return Status::NotFound("No running process");
-    signals.emplace_back(pid, signal);
-    return Status::OK();
-  }
-  void exit(int pid, int waitStatus) {
-    auto callback = std::move(running.at(pid));
-    running.erase(pid);
-    callback(waitStatus);
-  }
-  std::vector<int> signalsTo(int pid) const {
-    std::vector<int> out;
-    for (const auto& [p, s] : signals) {
-      if (p == pid) out.push_back(s);
-    }
-    return out;
-  }
-
-  bool failStart = false;
-  int nextPid = 100;
-  std::vector<ProcessSpec> specs;
-  std::vector<std::pair<int, int>> signals;
-  std::map<int, ExitCallback> running;
-};
+using testing::exited;
+using testing::FakeRunner;
+using testing::signalled;
 
 v1::TaskInfo commandTask(const std::string& id, const std::string& command) {
   v1::TaskInfo task;
@@ -330,6 +297,123 @@ TEST_F(CommandExecutorTest, AcknowledgementOfAnEarlierUpdateDoesNotStopTheExecut
   agent_.acknowledge(peer_, "t1", updates[1].update().status().uuid());  // RUNNING.
   network_.settle();
   EXPECT_EQ(driver_->state(), ExecutorDriver::State::kSubscribed);
+}
+
+// Health checks: the task's command is pid 100, each probe the next pid.
+v1::TaskInfo healthCheckedTask() {
+  v1::TaskInfo task = commandTask("t1", "serve");
+  v1::HealthCheck* check = task.mutable_health_check();
+  check->set_type(v1::HealthCheck::COMMAND);
+  check->mutable_command()->set_value("probe-it");
+  check->set_delay_seconds(1);
+  check->set_interval_seconds(2);
+  check->set_grace_period_seconds(0);
+  check->set_consecutive_failures(2);
+  task.mutable_kill_policy()->mutable_grace_period()->set_nanoseconds(Duration(4s).count());
+  return task;
+}
+
+TEST_F(CommandExecutorTest, HealthChangesAreRunningUpdatesAndFailuresKillTheTask) {
+  agent_.autoAcknowledge = true;
+  start();
+  launch(healthCheckedTask());
+  EXPECT_FALSE(agent_.lastUpdate().has_healthy()) << "no health before the first probe";
+
+  clock_.advance(1s);
+  ASSERT_EQ(runner_.specs.size(), 2u);
+  EXPECT_EQ(runner_.specs[1].argv, (std::vector<std::string>{"sh", "-c", "probe-it"}));
+  EXPECT_EQ(runner_.specs[1].workingDirectory, "/sandbox");
+  runner_.exit(101, exited(0));
+  network_.settle();
+  EXPECT_EQ(agent_.lastUpdate().state(), v1::TASK_RUNNING);
+  EXPECT_TRUE(agent_.lastUpdate().healthy());
+  EXPECT_EQ(agent_.lastUpdate().reason(), v1::TaskStatus::REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
+
+  clock_.advance(2s);  // Healthy again: no update.
+  runner_.exit(102, exited(0));
+  network_.settle();
+  EXPECT_EQ(agent_.updateStates().size(), 3u);
+
+  clock_.advance(2s);  // First failure: unhealthy.
+  runner_.exit(103, exited(1));
+  network_.settle();
+  EXPECT_EQ(agent_.updateStates().size(), 4u);
+  EXPECT_FALSE(agent_.lastUpdate().healthy());
+  EXPECT_EQ(agent_.lastUpdate().state(), v1::TASK_RUNNING);
+  EXPECT_TRUE(runner_.signalsTo(100).empty());
+
+  clock_.advance(2s);  // Second failure in a row: the task is killed with its policy.
+  runner_.exit(104, exited(1));
+  network_.settle();
+  EXPECT_EQ(runner_.signalsTo(100), std::vector<int>{SIGTERM});
+  clock_.advance(4s);
+  EXPECT_EQ(runner_.signalsTo(100), (std::vector<int>{SIGTERM, SIGKILL}));
+  EXPECT_EQ(runner_.specs.size(), 5u) << "no probe once the kill started";
+  runner_.exit(100, signalled(SIGKILL));
+  network_.settle();
+  EXPECT_EQ(agent_.lastUpdate().state(), v1::TASK_KILLED);
+  EXPECT_TRUE(agent_.lastUpdate().has_healthy());
+  EXPECT_FALSE(agent_.lastUpdate().healthy());
+  EXPECT_THAT(agent_.lastUpdate().message(), HasSubstr("2 consecutive failed health checks"));
+}
+
+TEST_F(CommandExecutorTest, HealthRecoveryIsReportedAndResetsTheCount) {
+  start();
+  launch(healthCheckedTask());
+  clock_.advance(1s);
+  runner_.exit(101, exited(1));  // Unhealthy (no grace period).
+  network_.settle();
+  EXPECT_FALSE(agent_.lastUpdate().healthy());
+  clock_.advance(2s);
+  runner_.exit(102, exited(0));  // Recovered.
+  network_.settle();
+  EXPECT_TRUE(agent_.lastUpdate().healthy());
+  clock_.advance(2s);
+  runner_.exit(103, exited(1));  // One failure again: not two in a row.
+  network_.settle();
+  EXPECT_FALSE(agent_.lastUpdate().healthy());
+  EXPECT_TRUE(runner_.signalsTo(100).empty());
+}
+
+TEST_F(CommandExecutorTest, AMalformedHealthCheckFailsTheTaskBeforeItStarts) {
+  agent_.autoAcknowledge = true;
+  start();
+  v1::TaskInfo task = commandTask("t1", "serve");
+  task.mutable_health_check()->set_type(v1::HealthCheck::TCP);  // No port.
+  launch(task);
+  EXPECT_TRUE(runner_.specs.empty());
+  EXPECT_EQ(agent_.lastUpdate().state(), v1::TASK_FAILED);
+  EXPECT_THAT(agent_.lastUpdate().message(), HasSubstr("Invalid health check"));
+}
+
+TEST_F(CommandExecutorTest, CheckResultsComeAsCheckStatusOnChange) {
+  start();
+  v1::TaskInfo task = commandTask("t1", "serve");
+  v1::CheckInfo* check = task.mutable_check();
+  check->set_type(v1::CheckInfo::COMMAND);
+  check->mutable_command()->mutable_command()->set_value("check-it");
+  check->set_delay_seconds(0);
+  check->set_interval_seconds(1);
+  launch(task);
+  ASSERT_TRUE(agent_.lastUpdate().has_check_status()) << "TASK_RUNNING carries the check's type";
+  EXPECT_EQ(agent_.lastUpdate().check_status().type(), v1::CheckInfo::COMMAND);
+  EXPECT_FALSE(agent_.lastUpdate().check_status().command().has_exit_code());
+
+  clock_.advance(0s);
+  runner_.exit(101, exited(3));
+  network_.settle();
+  EXPECT_EQ(agent_.lastUpdate().reason(), v1::TaskStatus::REASON_TASK_CHECK_STATUS_UPDATED);
+  EXPECT_EQ(agent_.lastUpdate().check_status().command().exit_code(), 3);
+  size_t updates = agent_.updateStates().size();
+  clock_.advance(1s);
+  runner_.exit(102, exited(3));  // Same result: no update.
+  network_.settle();
+  EXPECT_EQ(agent_.updateStates().size(), updates);
+  runner_.exit(100, exited(0));
+  network_.settle();
+  EXPECT_EQ(agent_.lastUpdate().state(), v1::TASK_FINISHED);
+  clock_.advance(10s);
+  EXPECT_EQ(runner_.specs.size(), 3u) << "no probe after the task ended";
 }
 
 TEST(DescribeWaitStatusTest, ExitAndSignal) {
