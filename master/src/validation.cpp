@@ -159,6 +159,74 @@ Status validateCommand(const v1::CommandInfo& command) {
   return Status::OK();
 }
 
+// Mesos's shape rules for TaskInfo.health_check and TaskInfo.check: a type
+// with its matching field, a usable command, ports in 1..65535, an HTTP
+// path starting with '/', a scheme of http or https, no negative durations.
+Status validatePort(uint32_t port, const std::string& what) {
+  if (port == 0 || port > 65535) return Status::InvalidArgument(what + " port " + std::to_string(port) + " is out of range");
+  return Status::OK();
+}
+
+Status validateProbeDurations(std::initializer_list<std::pair<const char*, double>> durations, const std::string& what) {
+  for (const auto& [name, value] : durations) {
+    if (!(value >= 0)) return Status::InvalidArgument(what + "'s " + name + " must be non-negative");
+  }
+  return Status::OK();
+}
+
+Status validateHttpPath(const std::string& path, const std::string& what) {
+  if (!path.empty() && path[0] != '/') return Status::InvalidArgument(what + "'s HTTP path must start with '/'");
+  return Status::OK();
+}
+
+Status validateHealthCheck(const v1::HealthCheck& check) {
+  const std::string what = "Task's health check";
+  AGORA_RETURN_IF_ERROR(validateProbeDurations({{"delay_seconds", check.delay_seconds()},
+                                                {"interval_seconds", check.interval_seconds()},
+                                                {"timeout_seconds", check.timeout_seconds()},
+                                                {"grace_period_seconds", check.grace_period_seconds()}},
+                                               what));
+  switch (check.type()) {
+    case v1::HealthCheck::COMMAND:
+      if (!check.has_command()) return Status::InvalidArgument(what + " of type COMMAND has no 'command'");
+      return validateCommand(check.command());
+    case v1::HealthCheck::HTTP:
+      if (!check.has_http()) return Status::InvalidArgument(what + " of type HTTP has no 'http'");
+      if (check.http().has_scheme() && check.http().scheme() != "http" && check.http().scheme() != "https") {
+        return Status::InvalidArgument(what + "'s scheme must be http or https");
+      }
+      AGORA_RETURN_IF_ERROR(validateHttpPath(check.http().path(), what));
+      return validatePort(check.http().port(), what);
+    case v1::HealthCheck::TCP:
+      if (!check.has_tcp()) return Status::InvalidArgument(what + " of type TCP has no 'tcp'");
+      return validatePort(check.tcp().port(), what);
+    default:
+      return Status::InvalidArgument(what + " must set 'type' to COMMAND, HTTP or TCP");
+  }
+}
+
+Status validateCheck(const v1::CheckInfo& check) {
+  const std::string what = "Task's check";
+  AGORA_RETURN_IF_ERROR(validateProbeDurations({{"delay_seconds", check.delay_seconds()},
+                                                {"interval_seconds", check.interval_seconds()},
+                                                {"timeout_seconds", check.timeout_seconds()}},
+                                               what));
+  switch (check.type()) {
+    case v1::CheckInfo::COMMAND:
+      if (!check.has_command()) return Status::InvalidArgument(what + " of type COMMAND has no 'command'");
+      return validateCommand(check.command().command());
+    case v1::CheckInfo::HTTP:
+      if (!check.has_http()) return Status::InvalidArgument(what + " of type HTTP has no 'http'");
+      AGORA_RETURN_IF_ERROR(validateHttpPath(check.http().path(), what));
+      return validatePort(check.http().port(), what);
+    case v1::CheckInfo::TCP:
+      if (!check.has_tcp()) return Status::InvalidArgument(what + " of type TCP has no 'tcp'");
+      return validatePort(check.tcp().port(), what);
+    default:
+      return Status::InvalidArgument(what + " must set 'type' to COMMAND, HTTP or TCP");
+  }
+}
+
 }  // namespace
 
 Result<Resources> validateTask(const v1::TaskInfo& task, const TaskCheck& check) {
@@ -184,6 +252,8 @@ Result<Resources> validateTask(const v1::TaskInfo& task, const TaskCheck& check)
   if (task.has_max_completion_time() && task.max_completion_time().nanoseconds() < 0) {
     return Status::InvalidArgument("Task's max_completion_time is negative");
   }
+  if (task.has_health_check()) AGORA_RETURN_IF_ERROR(validateHealthCheck(task.health_check()));
+  if (task.has_check()) AGORA_RETURN_IF_ERROR(validateCheck(task.check()));
   for (const auto& [name, limit] : task.limits()) {
     if (name != "cpus" && name != "mem") return Status::InvalidArgument("Task limit on '" + quoteForLog(name) + "': only cpus and mem");
     if (!std::isfinite(limit.value()) && limit.value() != INFINITY) {

@@ -1,6 +1,8 @@
 // Offers: decline filters, suppress/revive, offer timeout, the invalid
 // accepts of mesos.md §11 scenarios 6 and 7, reservations (scenario 9).
 
+#include <gmock/gmock.h>
+
 #include "master_test_util.hpp"
 
 namespace agora::master {
@@ -123,13 +125,28 @@ TEST_F(MasterTest, InvalidTasksGetTaskErrorAndValidOnesLaunch) {
   (*limits.mutable_limits())["cpus"].set_value(0.5);
   auto wrongAgent = FakeScheduler::commandTask("elsewhere", "m1-S42", "cpus:1;mem:128", "dev");
   auto tiny = FakeScheduler::commandTask("tiny", agentId, "cpus:0.001;mem:1", "dev");
+  auto untypedHealth = FakeScheduler::commandTask("untyped-health", agentId, "cpus:0.1;mem:32", "dev");
+  untypedHealth.mutable_health_check()->mutable_tcp()->set_port(80);  // Mesos requires the type.
+  auto badPort = FakeScheduler::commandTask("bad-port", agentId, "cpus:0.1;mem:32", "dev");
+  badPort.mutable_health_check()->set_type(v1::HealthCheck::TCP);
+  badPort.mutable_health_check()->mutable_tcp()->set_port(70000);
+  auto badPath = FakeScheduler::commandTask("bad-path", agentId, "cpus:0.1;mem:32", "dev");
+  badPath.mutable_check()->set_type(v1::CheckInfo::HTTP);
+  badPath.mutable_check()->mutable_http()->set_port(8080);
+  badPath.mutable_check()->mutable_http()->set_path("health");
+  auto negative = FakeScheduler::commandTask("negative", agentId, "cpus:0.1;mem:32", "dev");
+  negative.mutable_health_check()->set_type(v1::HealthCheck::COMMAND);
+  negative.mutable_health_check()->mutable_command()->set_value("true");
+  negative.mutable_health_check()->set_interval_seconds(-1);
 
   scheduler.accept({scheduler.outstandingOffers()[0].id()},
-                   {FakeScheduler::launch({good, duplicate, both, greedy, hostile, limits, wrongAgent, tiny})});
+                   {FakeScheduler::launch({good, duplicate, both, greedy, hostile, limits, wrongAgent, tiny, untypedHealth,
+                                           badPort, badPath, negative})});
   settle();
   std::map<std::string, v1::TaskStatus> byTask;
   for (const auto& status : scheduler.updates()) byTask[status.task_id().value()] = status;
-  for (const char* id : {"both", "greedy", "../etc", "limits", "elsewhere"}) {
+  for (const char* id :
+       {"both", "greedy", "../etc", "limits", "elsewhere", "untyped-health", "bad-port", "bad-path", "negative"}) {
     ASSERT_EQ(byTask.count(id), 1u) << id;
     EXPECT_EQ(byTask[id].state(), v1::TASK_ERROR) << id;
     EXPECT_EQ(byTask[id].reason(), v1::TaskStatus::REASON_TASK_INVALID) << id;
@@ -141,7 +158,9 @@ TEST_F(MasterTest, InvalidTasksGetTaskErrorAndValidOnesLaunch) {
   EXPECT_EQ(agent.count("run_task"), 2u);  // "good" (first) and "tiny".
   EXPECT_EQ(agent.tasks().count("good"), 1u);
   EXPECT_EQ(agent.tasks().count("tiny"), 1u);
-  EXPECT_EQ(metric("master/tasks_error"), 6);
+  EXPECT_THAT(byTask["bad-port"].message(), ::testing::HasSubstr("port 70000 is out of range"));
+  EXPECT_THAT(byTask["untyped-health"].message(), ::testing::HasSubstr("must set 'type'"));
+  EXPECT_EQ(metric("master/tasks_error"), 10);
 }
 
 // ReservationTest.ReserveThenUnreserve + ReserveAndLaunchThenUnreserve.
