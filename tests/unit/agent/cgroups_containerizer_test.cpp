@@ -267,17 +267,15 @@ TEST_F(CgroupsContainerizerTest, ExitsAndDestroysAreSeenThroughPidfdsWithoutPoll
   AsioClock clock(loop);
   auto watched = watchedContainerizer(loop, clock);
   std::map<std::string, pid_t> pids;
+  std::map<std::string, ContainerTermination> ended;
   for (const auto& [id, script] : {std::pair<std::string, std::string>{"exits", "exit 3"}, {"runs", "exec sleep 1000"}}) {
-    watched->launch(shell(id, script, "cpus:0.1;mem:32"), [&pids, id = id](Result<pid_t> pid) {
+    watched->launch(shell(id, script, "cpus:0.1;mem:32"), [&, id = id](Result<pid_t> pid) {
       ASSERT_TRUE(pid.ok()) << pid.error().message();
       pids[id] = *pid;
+      watched->wait(id, [&ended, id](const ContainerTermination& t) { ended[id] = t; });
     });
   }
   ASSERT_TRUE(runUntil(loop, [&] { return pids.size() == 2; }));
-  std::map<std::string, ContainerTermination> ended;
-  for (const char* id : {"exits", "runs"}) {
-    watched->wait(id, [&ended, id](const ContainerTermination& t) { ended[id] = t; });
-  }
   ASSERT_TRUE(runUntil(loop, [&] { return ended.count("exits") == 1; }));
   EXPECT_EQ(ended.at("exits").message, "exited with status 3");
   EXPECT_TRUE(gone("exits"));
