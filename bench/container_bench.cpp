@@ -3,7 +3,7 @@
 // (issue 7; results in docs/benchmarks.md). Needs root and cgroups.
 //
 //   agora_container_bench [--containers=1000] [--isolation=cgroups/cpu,...] [--cgroups_root=agora-bench]
-//                         [--watch=false] [--poll_interval=100ms]
+//                         [--watch=false] [--pidfds=false] [--poll_interval=100ms]
 //
 // floor          for each container: mkdir its cgroup in every hierarchy the
 //                containerizer uses, fork a child held on a pipe, write its
@@ -111,11 +111,13 @@ struct Harness {
   boost::asio::thread_pool worker{1};
   std::unique_ptr<agent::Containerizer> containerizer;
 
-  Harness(std::unique_ptr<cz::Cgroups> cgroups, const std::string& isolation, Duration pollInterval, bool watch) {
+  Harness(std::unique_ptr<cz::Cgroups> cgroups, const std::string& isolation, Duration pollInterval, bool watch,
+          bool pidfds) {
     agent::CgroupsContainerizerOptions options;
     agent::applyIsolation(isolation, &options);
     options.pollInterval = pollInterval;
     if (watch) options.watchReadable = agent::asioWatchReadable(loop);
+    options.usePidfds = pidfds;
     options.runBlocking = [this](std::function<void()> work, std::function<void()> done) {
       boost::asio::post(worker, [this, work = std::move(work), done = std::move(done)]() mutable {
         work();
@@ -209,6 +211,9 @@ int main(int argc, char** argv) {
   bool watch = true;
   flags.add(&watch, "watch", "Watch executors' pidfds on the loop (as agora-agent does); false: poll them",
             true);
+  bool pidfds = true;
+  flags.add(&pidfds, "pidfds",
+            "Use pidfds; false: waitpid(WNOHANG) per live executor at every poll, as before pidfds", true);
   if (Status s = flags.parse(argc, argv); !s.ok()) {
     std::cerr << s.message() << std::endl;
     return 1;
@@ -244,7 +249,7 @@ int main(int argc, char** argv) {
     std::cerr << "floor: " << floorTime.error().message() << std::endl;
     return 1;
   }
-  Harness harness(std::move(*cgroups), isolation, pollInterval, watch);
+  Harness harness(std::move(*cgroups), isolation, pollInterval, watch && pidfds, pidfds);
   Timings exit = run(harness, n, child, sandbox, false, "exit-");
   Timings destroy = run(harness, n, child, sandbox, true, "run-");
   std::error_code ignored;
@@ -258,7 +263,9 @@ int main(int argc, char** argv) {
                              rate / floorRate);
   };
   std::cout << fmt::format("{} containers, {} hierarchies, isolation {}, {}\n", n, roots.size(), isolation,
-                           watch ? "exits watched on the loop" : "polled every " + formatDuration(pollInterval));
+                           watch && pidfds ? "pidfds watched on the loop"
+                                           : fmt::format("polled every {}{}", formatDuration(pollInterval),
+                                                         pidfds ? " (pidfds)" : " (waitpid)"));
   line("floor (create, run, wait, remove)", *floorTime);
   line("launch+exit (all ended, removed)", exit.ended);
   line("launch (all running)", destroy.launched);
