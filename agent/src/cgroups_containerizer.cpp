@@ -408,14 +408,17 @@ class CgroupsContainerizer final : public Containerizer {
     }
   }
 
-  // SIGKILL to everything in the container; the next poll sees the
-  // executor gone and cleans up.
+  // SIGKILL to every process in the container, without waiting for them to
+  // go: destroying many containers at once must not wait for each in turn
+  // on the one worker. The executor dies with it; the poll that sees it gone
+  // then kills whatever is left with Cgroups::killAll (freezing first, so
+  // that nothing forked meanwhile escapes) and removes the cgroups.
   void killAll(const std::string& containerId) {
     std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
     auto log = log_;
     runBlocking(
         [cgroups, containerId, log] {
-          if (Status s = cgroups->killAll(containerId); !s.ok()) {
+          if (Status s = cgroups->signalAll(containerId, SIGKILL); !s.ok()) {
             log->error("Failed to kill container {}: {}", containerId, s.message());
           }
         },

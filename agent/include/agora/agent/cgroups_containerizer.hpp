@@ -32,9 +32,10 @@
 // over their pidfds and notifiers (waitpid / kill(pid, 0) when no pidfd).
 //
 // Ending a container: the executor exits or is killed (destroy(): SIGTERM
-// to every process, SIGKILL to all after the grace period, freezing first
-// so that nothing forks away), then every process left in the container is
-// killed and its cgroups removed, and only then do wait() callbacks fire.
+// to every process, SIGKILL to all after the grace period), then every
+// process left in the container is killed (freezing first, so that nothing
+// forks away) and its cgroups removed, and only then do wait() callbacks
+// fire.
 //
 // Recovery: checkpointed containers whose cgroup still holds their
 // executor are adopted (its pid is no longer our child, so only its
