@@ -146,6 +146,7 @@ master_up() {
 }
 
 # start_master [FLAGS...]: on the same port and work dir when called again.
+# Agents missing 3 pings of $agent_ping_timeout (default 1secs) are unreachable.
 start_master() {
   if [[ -z "${master_port:-}" ]]; then
     master_port=$(pick_port)
@@ -154,7 +155,7 @@ start_master() {
     master_addr="127.0.0.1:$master_port"
   fi
   "${AGORA_MASTER_BIN:?}" --ip=127.0.0.1 --port="$master_port" --zmq_port="$zmq_port" \
-    --work_dir="$tmp/master" --agent_ping_timeout=1secs --max_agent_ping_timeouts=3 "$@" \
+    --work_dir="$tmp/master" --agent_ping_timeout="${agent_ping_timeout:-1secs}" --max_agent_ping_timeouts=3 "$@" \
     >>"$tmp/master.log" 2>&1 &
   master_pid=$!
   pids+=("$master_pid")
