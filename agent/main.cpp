@@ -102,7 +102,8 @@ int main(int argc, char** argv) {
   std::string isolation;
   std::string isolationWarning;
   auto containerizer = makeContainerizer(options, flags.source("isolation") != FlagSource::kDefault,
-                                         runtime.clock(), runBlocking, &isolation, &isolationWarning);
+                                         runtime.clock(), runBlocking, &isolation, &isolationWarning,
+                                         asioWatchReadable(runtime.loop()));
   if (!containerizer.ok()) return fail(containerizer.error().message());
   if (!isolationWarning.empty()) log->warn("{}", isolationWarning);
   options.isolation = isolation;  // /flags shows the isolation in effect.

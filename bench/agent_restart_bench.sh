@@ -3,12 +3,16 @@
 # docs/benchmarks.md): a real master and agent (cgroups isolation) run N sleep
 # tasks; the agent is killed with SIGKILL and started again, ROUNDS times.
 # Each round measures, from the moment the new agent process is started:
+#   listening     the agent has recovered and serves HTTP (process start,
+#                 master lookup, checkpoint, containers adopted)
 #   adopted       the last executor resubscribed (agent log)
 #   reregistered  the master acknowledged the reregistration (agent log)
 # Both from the agent's own log timestamps (ms). Needs root, cgroups, jq and a
 # Release build dir (the binaries and tests/e2e/agora-test-scheduler):
 #
 #   bench/agent_restart_bench.sh BUILD_DIR [N=200] [ROUNDS=5] [AGENT FLAGS...]
+#
+# KEEP_LOGS=PREFIX keeps each round's agent log as PREFIX.roundN.log.
 
 set -euo pipefail
 build=$(readlink -f "${1:?usage: agent_restart_bench.sh BUILD_DIR [N] [ROUNDS] [AGENT FLAGS...]}")
@@ -39,7 +43,7 @@ wait_until 600 settled || fail "the $count tasks did not all start"
 ms() { date -d "$1" +%s%3N; }
 
 echo "$count containers, agent flags: ${agent_flags[*]}"
-printf '%-6s %12s %14s\n' round adopted_ms reregistered_ms
+printf '%-6s %12s %12s %14s\n' round listening_ms adopted_ms reregistered_ms
 for round in $(seq 1 "$rounds"); do
   kill -9 "$agent_pid"
   wait "$agent_pid" 2>/dev/null || true
@@ -50,6 +54,9 @@ for round in $(seq 1 "$rounds"); do
   tail -n +$((lines + 1)) "$tmp/a1.log" >"$tmp/round.log"
   adopted=$(grep -E 'Executor .* (re)?subscribed' "$tmp/round.log" | tail -1 | cut -d' ' -f1)
   reregistered=$(grep 'Reregistered with the master' "$tmp/round.log" | head -1 | cut -d' ' -f1)
-  printf '%-6s %12s %14s\n' "$round" $(($(ms "$adopted") - start)) $(($(ms "$reregistered") - start))
+  listening=$(grep 'Agent listening on' "$tmp/round.log" | head -1 | cut -d' ' -f1)
+  printf '%-6s %12s %12s %14s\n' "$round" $(($(ms "$listening") - start)) $(($(ms "$adopted") - start)) \
+    $(($(ms "$reregistered") - start))
+  [[ -z "${KEEP_LOGS:-}" ]] || cp "$tmp/round.log" "$KEEP_LOGS.round$round.log"
 done
 echo teardown >&3

@@ -3,6 +3,7 @@
 // (issue 7; results in docs/benchmarks.md). Needs root and cgroups.
 //
 //   agora_container_bench [--containers=1000] [--isolation=cgroups/cpu,...] [--cgroups_root=agora-bench]
+//                         [--watch=false] [--pidfds=false] [--poll_interval=100ms]
 //
 // floor          for each container: mkdir its cgroup in every hierarchy the
 //                containerizer uses, fork a child held on a pipe, write its
@@ -110,10 +111,13 @@ struct Harness {
   boost::asio::thread_pool worker{1};
   std::unique_ptr<agent::Containerizer> containerizer;
 
-  Harness(std::unique_ptr<cz::Cgroups> cgroups, const std::string& isolation, Duration pollInterval) {
+  Harness(std::unique_ptr<cz::Cgroups> cgroups, const std::string& isolation, Duration pollInterval, bool watch,
+          bool pidfds) {
     agent::CgroupsContainerizerOptions options;
     agent::applyIsolation(isolation, &options);
     options.pollInterval = pollInterval;
+    if (watch) options.watchReadable = agent::asioWatchReadable(loop);
+    options.usePidfds = pidfds;
     options.runBlocking = [this](std::function<void()> work, std::function<void()> done) {
       boost::asio::post(worker, [this, work = std::move(work), done = std::move(done)]() mutable {
         work();
@@ -204,6 +208,12 @@ int main(int argc, char** argv) {
   flags.add(&cgroupsRoot, "cgroups_root", "Where the benchmark's cgroups go", "agora-bench");
   Duration pollInterval{};
   flags.add(&pollInterval, "poll_interval", "The containerizer's poll interval", std::chrono::milliseconds(100));
+  bool watch = true;
+  flags.add(&watch, "watch", "Watch executors' pidfds on the loop (as agora-agent does); false: poll them",
+            true);
+  bool pidfds = true;
+  flags.add(&pidfds, "pidfds",
+            "Use pidfds; false: waitpid(WNOHANG) per live executor at every poll, as before pidfds", true);
   if (Status s = flags.parse(argc, argv); !s.ok()) {
     std::cerr << s.message() << std::endl;
     return 1;
@@ -239,7 +249,7 @@ int main(int argc, char** argv) {
     std::cerr << "floor: " << floorTime.error().message() << std::endl;
     return 1;
   }
-  Harness harness(std::move(*cgroups), isolation, pollInterval);
+  Harness harness(std::move(*cgroups), isolation, pollInterval, watch && pidfds, pidfds);
   Timings exit = run(harness, n, child, sandbox, false, "exit-");
   Timings destroy = run(harness, n, child, sandbox, true, "run-");
   std::error_code ignored;
@@ -252,7 +262,10 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("{:<34} {:>9.3f} s {:>9.1f}/s {:>7.2f}x floor\n", name, time.count(), rate,
                              rate / floorRate);
   };
-  std::cout << fmt::format("{} containers, {} hierarchies, isolation {}\n", n, roots.size(), isolation);
+  std::cout << fmt::format("{} containers, {} hierarchies, isolation {}, {}\n", n, roots.size(), isolation,
+                           watch && pidfds ? "pidfds watched on the loop"
+                                           : fmt::format("polled every {}{}", formatDuration(pollInterval),
+                                                         pidfds ? " (pidfds)" : " (waitpid)"));
   line("floor (create, run, wait, remove)", *floorTime);
   line("launch+exit (all ended, removed)", exit.ended);
   line("launch (all running)", destroy.launched);

@@ -139,7 +139,7 @@ class AgentImpl {
   Status recoverRuns(const CheckpointSnapshot& snapshot);
 
   // --- registration.cpp ---
-  void startRegistration();
+  void startRegistration(bool immediately = false);
   void sendRegistration();
   void scheduleRegistrationRetry();
   void onAgentRegistered(const PeerId& from, internal::Envelope& envelope);

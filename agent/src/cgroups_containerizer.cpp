@@ -45,10 +45,19 @@ struct PollItem {
   pid_t pid = 0;
   bool child = false;
   bool gone = false;  // Known dead already (recovered without its executor).
-  bool destroying = false;
+  std::shared_ptr<const cz::Pidfd> pidfd;  // Unset: the kernel has none.
   std::shared_ptr<cz::OomWatch> oom;
   std::optional<ContainerTermination> ended;  // Set by the work.
 };
+
+// The executor's pidfd, or nullptr when pidfds are off or unsupported (the
+// container is then polled with waitpid / kill(pid, 0)).
+std::shared_ptr<const cz::Pidfd> openPidfd(pid_t pid, bool enabled) {
+  if (!enabled || pid <= 0) return nullptr;
+  auto opened = cz::Pidfd::open(pid);
+  if (!opened.ok()) return nullptr;
+  return std::make_shared<const cz::Pidfd>(std::move(*opened));
+}
 
 class CgroupsContainerizer final : public Containerizer {
  public:
@@ -71,14 +80,18 @@ class CgroupsContainerizer final : public Containerizer {
     auto plan = std::make_shared<LaunchPlan>(planFor(config));
     auto result = std::make_shared<Result<pid_t>>(Status::Unavailable("not launched"));
     auto oom = std::make_shared<std::shared_ptr<cz::OomWatch>>();
+    auto pidfd = std::make_shared<std::shared_ptr<const cz::Pidfd>>();
     std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
     std::shared_ptr<cz::Launcher> launcher = launcher_;
-    auto work = [plan, result, oom, cgroups, launcher] {
+    bool usePidfds = options_.usePidfds;
+    auto work = [plan, result, oom, pidfd, cgroups, launcher, usePidfds] {
       Result<std::shared_ptr<cz::OomWatch>> watch = std::shared_ptr<cz::OomWatch>();
       Status prepared = prepare(*cgroups, *plan, &watch);
       if (prepared.ok()) {
         *oom = *watch;
         *result = launcher->launch(plan->containerId, plan->spec);
+        // Our child until we reap it, so its pid names it here.
+        if (result->ok()) *pidfd = openPidfd(**result, usePidfds);
       } else {
         *result = prepared;
       }
@@ -91,14 +104,16 @@ class CgroupsContainerizer final : public Containerizer {
       }
     };
     std::string containerId = config.containerId;
-    auto finish = [this, alive = alive_, containerId, result, oom, done] {
+    auto finish = [this, alive = alive_, containerId, result, oom, pidfd, done] {
       if (!*alive) return;
       if (result->ok()) {
         Container& container = containers_[containerId];
         container.pid = **result;
         container.child = true;
         container.oom = *oom;
-        schedulePoll(options_.pollInterval);
+        container.pidfd = *pidfd;
+        watch(containerId, container);
+        if (!container.watched) schedulePoll(options_.pollInterval);
         done(**result);
       } else {
         done(result->error().withContext("Failed to launch container " + containerId));
@@ -153,14 +168,20 @@ class CgroupsContainerizer final : public Containerizer {
       Container& container = containers_[recovered.containerId];
       container.child = false;
       container.pid = recovered.pid.value_or(0);
+      // The pidfd first, then the cgroup check: if the pid is in the
+      // container's cgroup now, the pidfd names the executor, whatever
+      // happens to the pid later.
+      container.pidfd = openPidfd(container.pid, options_.usePidfds);
       auto processes = cgroups_->processes(recovered.containerId);
       bool running = container.pid > 0 && processes.ok() &&
-                     std::binary_search(processes->begin(), processes->end(), container.pid);
+                     std::binary_search(processes->begin(), processes->end(), container.pid) &&
+                     !(container.pidfd && container.pidfd->ended());
       if (running) {
         if (options_.memory && cgroups_->supports(cz::Controller::kMemory)) {
           auto watch = cgroups_->watchOom(recovered.containerId);
           if (watch.ok()) container.oom = std::shared_ptr<cz::OomWatch>(std::move(*watch));
         }
+        this->watch(recovered.containerId, container);
       } else {
         // Adopted only to be reported (with its OOM kill, if any) and
         // cleaned up at the first poll.
@@ -235,11 +256,53 @@ class CgroupsContainerizer final : public Containerizer {
     bool child = false;       // Forked by this agent process (so we reap it).
     bool gone = false;        // Recovered without its executor.
     bool destroying = false;  // destroy() called.
-    bool ending = false;      // Its cleanup is in a poll job.
+    // The loop watches its pidfd (and OOM notifier): polls look at it only
+    // once `notified`. Otherwise every poll looks at it.
+    bool watched = false;
+    bool notified = false;
     std::optional<TimerId> killTimer;
-    std::shared_ptr<cz::OomWatch> oom;  // Touched only by poll jobs (one at a time).
+    // Shared with poll jobs; only those read or drain them (one at a time).
+    std::shared_ptr<const cz::Pidfd> pidfd;
+    std::shared_ptr<cz::OomWatch> oom;
+    // After the descriptors they watch, so that they go first.
+    std::unique_ptr<ReadableWatch> exitWatch;
+    std::unique_ptr<ReadableWatch> oomWatch;
     std::vector<TerminationCallback> waiters;
   };
+
+  // Has the loop tell when the executor ends or the OOM notifier fires;
+  // without a pidfd or a WatchReadable the container is polled instead.
+  void watch(const std::string& containerId, Container& container) {
+    if (!options_.watchReadable || !container.pidfd) return;
+    container.exitWatch =
+        options_.watchReadable(container.pidfd->fd(), [this, containerId] { onReadable(containerId); });
+    container.watched = container.exitWatch != nullptr;
+    watchOom(containerId, container);
+  }
+
+  // One shot: armed again after each poll that looked at the container (and
+  // drained the notifier), so that a pending notification cannot spin.
+  void watchOom(const std::string& containerId, Container& container) {
+    if (!container.watched || !container.oom) return;
+    container.oomWatch.reset();  // Deregistered before registering again.
+    container.oomWatch =
+        options_.watchReadable(container.oom->fd(), [this, containerId] { onReadable(containerId); });
+    if (!container.oomWatch) container.watched = false;  // Polled from now on.
+  }
+
+  void onReadable(const std::string& containerId) {
+    auto it = containers_.find(containerId);
+    if (it == containers_.end()) return;
+    it->second.notified = true;
+    schedulePoll(Duration::zero());
+  }
+
+  bool anyPolled() const {
+    for (const auto& [id, container] : containers_) {
+      if (!container.watched) return true;
+    }
+    return false;
+  }
 
   LaunchPlan planFor(const ContainerConfig& config) const {
     LaunchPlan plan;
@@ -345,14 +408,17 @@ class CgroupsContainerizer final : public Containerizer {
     }
   }
 
-  // SIGKILL to everything in the container; the next poll sees the
-  // executor gone and cleans up.
+  // SIGKILL to every process in the container, without waiting for them to
+  // go: destroying many containers at once must not wait for each in turn
+  // on the one worker. The executor dies with it; the poll that sees it gone
+  // then kills whatever is left with Cgroups::killAll (freezing first, so
+  // that nothing forked meanwhile escapes) and removes the cgroups.
   void killAll(const std::string& containerId) {
     std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
     auto log = log_;
     runBlocking(
         [cgroups, containerId, log] {
-          if (Status s = cgroups->killAll(containerId); !s.ok()) {
+          if (Status s = cgroups->signalAll(containerId, SIGKILL); !s.ok()) {
             log->error("Failed to kill container {}: {}", containerId, s.message());
           }
         },
@@ -381,11 +447,15 @@ class CgroupsContainerizer final : public Containerizer {
   void poll() {
     auto items = std::make_shared<std::vector<PollItem>>();
     for (auto& [id, container] : containers_) {
-      if (container.ending) continue;
-      items->push_back({id, container.pid, container.child, container.gone, container.destroying, container.oom,
+      if (container.watched && !container.notified && !container.gone) continue;
+      container.notified = false;
+      items->push_back({id, container.pid, container.child, container.gone, container.pidfd, container.oom,
                         std::nullopt});
     }
-    if (items->empty()) return;
+    if (items->empty()) {
+      if (anyPolled()) schedulePoll(options_.pollInterval);
+      return;
+    }
     pollInFlight_ = true;
     std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
     bool memory = options_.memory && cgroups_->supports(cz::Controller::kMemory);
@@ -395,36 +465,60 @@ class CgroupsContainerizer final : public Containerizer {
                   if (!*alive) return;
                   pollInFlight_ = false;
                   for (PollItem& item : *items) {
-                    if (item.ended) finish(item.containerId, std::move(*item.ended));
+                    if (item.ended) {
+                      finish(item.containerId, std::move(*item.ended));
+                    } else if (auto it = containers_.find(item.containerId); it != containers_.end()) {
+                      watchOom(item.containerId, it->second);
+                    }
                   }
                   bool again = pollAgain_;
                   pollAgain_ = false;
-                  if (!containers_.empty()) schedulePoll(again ? Duration::zero() : options_.pollInterval);
+                  if (again) {
+                    schedulePoll(Duration::zero());
+                  } else if (anyPolled()) {
+                    schedulePoll(options_.pollInterval);
+                  }
                 });
   }
 
   // On the worker: which executors ended, which containers the OOM killer
   // hit; ended containers are emptied and removed here.
   static void pollWork(cz::Cgroups& cgroups, bool memory, std::vector<PollItem>& items, spdlog::logger& log) {
-    // One poll(2) over every OOM notifier tells which containers to look at.
+    // One poll(2) over every pidfd and OOM notifier tells which containers
+    // to look at: no waitpid for executors that still run (each of which
+    // walks all of the agent's children).
     std::vector<pollfd> fds;
-    std::vector<PollItem*> watched;
+    std::vector<std::pair<PollItem*, bool>> owners;  // (item, is its pidfd)
     for (PollItem& item : items) {
-      if (!item.oom || item.gone) continue;
-      fds.push_back({item.oom->fd(), POLLIN, 0});
-      watched.push_back(&item);
+      if (item.gone) continue;
+      if (item.pidfd) {
+        fds.push_back({item.pidfd->fd(), POLLIN, 0});
+        owners.push_back({&item, true});
+      }
+      if (item.oom) {
+        fds.push_back({item.oom->fd(), POLLIN, 0});
+        owners.push_back({&item, false});
+      }
     }
     std::set<PollItem*> notified;
-    if (!fds.empty() && ::poll(fds.data(), fds.size(), 0) > 0) {
-      for (size_t i = 0; i < fds.size(); ++i) {
-        if (fds[i].revents != 0) notified.insert(watched[i]);
-      }
+    std::set<PollItem*> exited;
+    int ready;
+    do {
+      ready = fds.empty() ? 0 : ::poll(fds.data(), fds.size(), 0);
+    } while (ready < 0 && errno == EINTR);
+    for (size_t i = 0; ready > 0 && i < fds.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      (owners[i].second ? exited : notified).insert(owners[i].first);
     }
     for (PollItem& item : items) {
       std::optional<ContainerTermination> ended;
       bool executorAlive = false;
       if (item.gone) {
         ended = ContainerTermination{std::nullopt, "Executor terminated while the agent was down", {}, {}, {}};
+      } else if (item.pidfd && !exited.count(&item)) {
+        executorAlive = true;
+      } else if (item.pidfd && !item.child) {
+        ended = ContainerTermination{std::nullopt, "The executor process is gone", {}, {}, {}};
       } else if (item.child) {
         auto reaped = cz::tryReap(item.pid);
         if (!reaped.ok()) {

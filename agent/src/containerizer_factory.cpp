@@ -26,7 +26,8 @@ bool wantsCgroups(const std::string& isolation) {
 
 Result<std::unique_ptr<Containerizer>> makeContainerizer(const AgentOptions& options, bool isolationGiven,
                                                          Clock& clock, RunBlocking runBlocking,
-                                                         std::string* effective, std::string* warning) {
+                                                         std::string* effective, std::string* warning,
+                                                         WatchReadable watchReadable) {
   auto posix = [&]() -> std::unique_ptr<Containerizer> {
     PosixContainerizerOptions posixOptions;
     posixOptions.runBlocking = runBlocking;
@@ -66,6 +67,7 @@ Result<std::unique_ptr<Containerizer>> makeContainerizer(const AgentOptions& opt
   cgroupsOptions.enableCfs = options.cgroupsEnableCfs;
   cgroupsOptions.pidsMax = static_cast<uint64_t>(options.cgroupsPidsMax);
   cgroupsOptions.runBlocking = std::move(runBlocking);
+  cgroupsOptions.watchReadable = std::move(watchReadable);
   if (cgroupsOptions.memory && !cgroups->supports(containerizer::Controller::kMemory)) {
     *warning = "The machine has no memory cgroup controller: cgroups/mem sets no limit";
   }

@@ -150,7 +150,8 @@ void declareAgentFlags(Flags& flags, AgentOptions* o, const std::string& default
   flags.add(&o->executorShutdownGracePeriod, "executor_shutdown_grace_period",
             "How long an executor may take to shut down before it is killed", std::chrono::seconds(5));
   flags.add(&o->registrationBackoffFactor, "registration_backoff_factor",
-            "Initial upper bound of the random delay between registration attempts (doubling to 1mins)",
+            "Initial upper bound of the random delay between registration attempts (doubling to 1mins); an "
+            "agent restarted with its checkpointed ID makes its first reregistration attempt at once",
             std::chrono::seconds(1));
   flags.add(&o->recoveryTimeout, "recovery_timeout",
             "How long executors wait for a restarted agent before they exit", std::chrono::minutes(15));

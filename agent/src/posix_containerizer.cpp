@@ -147,6 +147,8 @@ class PosixContainerizer final : public Containerizer {
     pid_t pid = 0;
     bool child = false;  // Forked by this agent process (so we reap it).
     bool destroying = false;
+    // The executor ended: reported once nothing of its process group runs.
+    std::optional<ContainerTermination> ended;
     std::optional<TimerId> killTimer;
     std::vector<TerminationCallback> waiters;
   };
@@ -197,34 +199,49 @@ class PosixContainerizer final : public Containerizer {
   }
 
   void poll() {
-    std::vector<std::pair<std::string, ContainerTermination>> ended;
+    std::vector<std::string> ended;
     for (auto& [id, container] : containers_) {
-      if (container.child) {
-        auto reaped = cz::tryReap(container.pid);
-        if (!reaped.ok()) {
-          ended.push_back({id, {std::nullopt, "Lost the executor process: " + reaped.error().message(), {}, {}, {}}});
-        } else if (reaped->has_value()) {
-          const cz::ExitStatus& exit = **reaped;
-          ContainerTermination termination;
-          int status = exit.exitCode ? (*exit.exitCode << 8) : (exit.signal.value_or(0) & 0x7f);
-          termination.waitStatus = status;
-          termination.message = exit.toString();
-          ended.push_back({id, termination});
-        }
-      } else if (::kill(container.pid, 0) != 0 && errno == ESRCH) {
-        ended.push_back({id, {std::nullopt, "The executor process is gone", {}, {}, {}}});
-      }
+      if (!container.ended) container.ended = checkExit(container);
+      if (container.ended && !groupRuns(container)) ended.push_back(id);
     }
-    for (auto& [id, termination] : ended) {
+    for (const std::string& id : ended) {
       auto it = containers_.find(id);
       if (it->second.killTimer) clock_.cancel(*it->second.killTimer);
-      // Whatever the executor left behind in its process group goes too.
-      if (it->second.child) ::kill(-it->second.pid, SIGKILL);
+      ContainerTermination termination = std::move(*it->second.ended);
       std::vector<TerminationCallback> waiters = std::move(it->second.waiters);
       containers_.erase(it);
       for (TerminationCallback& waiter : waiters) waiter(termination);
     }
     if (!containers_.empty()) schedulePoll();
+  }
+
+  // How the executor ended, or nullopt while it runs.
+  static std::optional<ContainerTermination> checkExit(const Container& container) {
+    if (!container.child) {
+      if (::kill(container.pid, 0) != 0 && errno == ESRCH) {
+        return ContainerTermination{std::nullopt, "The executor process is gone", {}, {}, {}};
+      }
+      return std::nullopt;
+    }
+    auto reaped = cz::tryReap(container.pid);
+    if (!reaped.ok()) {
+      return ContainerTermination{std::nullopt, "Lost the executor process: " + reaped.error().message(), {}, {}, {}};
+    }
+    if (!reaped->has_value()) return std::nullopt;
+    const cz::ExitStatus& exit = **reaped;
+    int status = exit.exitCode ? (*exit.exitCode << 8) : (exit.signal.value_or(0) & 0x7f);
+    return ContainerTermination{status, exit.toString(), {}, {}, {}};
+  }
+
+  // Whatever a reaped executor left behind in its process group goes too,
+  // and the container ends only once none of it runs: SIGKILL is delivered
+  // asynchronously, so the group is looked at again at the next poll. (An
+  // adopted executor's group is left alone: once it is gone its pid, the
+  // group's id, may be reused.)
+  static bool groupRuns(const Container& container) {
+    if (!container.child || cz::liveProcessGroupMembers(container.pid).empty()) return false;
+    ::kill(-container.pid, SIGKILL);
+    return true;
   }
 
   Clock& clock_;

@@ -153,7 +153,11 @@ Status AgentImpl::recover() {
   }
 
   registration_ = Registration::kDisconnected;
-  startRegistration();
+  // Recovered with an agent ID: the master it reregisters with is known (the
+  // daemon resolved it before recovery), so the first attempt goes at once,
+  // on the loop's first turn; a new agent waits a random delay as in Mesos,
+  // so that agents starting together do not all register at the same moment.
+  startRegistration(/*immediately=*/info_.has_id());
   return Status::OK();
 }
 

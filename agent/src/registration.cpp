@@ -19,17 +19,18 @@ void addCapabilities(google::protobuf::RepeatedPtrField<v1::AgentInfo::Capabilit
 
 }  // namespace
 
-void AgentImpl::startRegistration() {
+void AgentImpl::startRegistration(bool immediately) {
   if (registration_ == Registration::kShuttingDown) return;
   registration_ = Registration::kRegistering;
   updates_->pause();
   if (registrationTimer_) clock_.cancel(*registrationTimer_);
   registrationTimer_.reset();
   // Mesos: the first attempt after a random delay in [0, factor], then the
-  // bound doubles up to a minute.
+  // bound doubles up to a minute. `immediately`: the first one at once (a
+  // restarted agent with a master to go back to); the retries as above.
   registrationBackoff_ = options_.registrationBackoffFactor;
   std::uniform_int_distribution<int64_t> jitter(0, registrationBackoff_.count());
-  registrationTimer_ = clock_.schedule(Duration(jitter(random_)), [this] {
+  registrationTimer_ = clock_.schedule(immediately ? Duration::zero() : Duration(jitter(random_)), [this] {
     registrationTimer_.reset();
     sendRegistration();
   });

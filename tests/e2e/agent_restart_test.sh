@@ -16,6 +16,10 @@ tasks=10
 restarts=10
 agent_flags=(--resources="cpus:4;mem:8192" --executor_reregistration_timeout=20secs)
 
+# A restart is not a partition: an ASAN agent that waits for a CPU on a loaded
+# machine can take seconds to come back, and the 3 s the other tests allow
+# would make the master report its tasks TASK_LOST meanwhile.
+agent_ping_timeout=5secs
 start_master
 start_agent a1 "${agent_flags[@]}"
 wait_until 60 count_agents 1 || fail "the agent did not register"

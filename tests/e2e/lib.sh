@@ -113,11 +113,19 @@ fail() {
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# pick_port: a port P such that P and P+1 are free.
+# pick_port: a port P such that P and P+1 are free, below the kernel's
+# ephemeral range: a daemon restarted on its port (agent and master restart
+# tests) must find it free, and any outgoing connection on the machine (curl,
+# ZeroMQ) could otherwise take it as its local port while the daemon is down,
+# and hold it for a minute in TIME_WAIT: the daemon then exits with "Address
+# already in use" (AgentRestart: "the agent did not recover", seen under
+# parallel load, where connections are many and restarts slow).
 pick_port() {
-  local port
+  local port low=32768 _high
+  read -r low _high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  local top=$((low > 21000 ? low - 2 : 40000))
   for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 20000))
+    port=$((20000 + RANDOM % (top - 20000)))
     if port_free "$port" && port_free $((port + 1)); then
       echo "$port"
       return
@@ -142,6 +150,7 @@ master_up() {
 }
 
 # start_master [FLAGS...]: on the same port and work dir when called again.
+# Agents missing 3 pings of $agent_ping_timeout (default 1secs) are unreachable.
 start_master() {
   if [[ -z "${master_port:-}" ]]; then
     master_port=$(pick_port)
@@ -150,7 +159,7 @@ start_master() {
     master_addr="127.0.0.1:$master_port"
   fi
   "${AGORA_MASTER_BIN:?}" --ip=127.0.0.1 --port="$master_port" --zmq_port="$zmq_port" \
-    --work_dir="$tmp/master" --agent_ping_timeout=1secs --max_agent_ping_timeouts=3 "$@" \
+    --work_dir="$tmp/master" --agent_ping_timeout="${agent_ping_timeout:-1secs}" --max_agent_ping_timeouts=3 "$@" \
     >>"$tmp/master.log" 2>&1 &
   master_pid=$!
   pids+=("$master_pid")

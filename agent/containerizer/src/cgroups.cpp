@@ -167,6 +167,40 @@ void pause(std::chrono::milliseconds duration) {
   }
 }
 
+Exits watchExits(const std::vector<pid_t>& pids) {
+  Exits exits;
+  for (pid_t pid : pids) {
+    auto pidfd = Pidfd::open(pid);
+    if (pidfd.ok()) {
+      exits.pidfds.push_back(std::move(*pidfd));
+    } else if (pidfd.error().code() == Status::Code::kUnavailable) {
+      exits.supported = false;
+      exits.pidfds.clear();
+      break;
+    }
+  }
+  return exits;
+}
+
+void awaitExits(const Exits& exits, std::chrono::milliseconds timeout) {
+  if (!exits.supported) {
+    pause(timeout);
+    return;
+  }
+  std::vector<pollfd> fds;
+  for (const Pidfd& pidfd : exits.pidfds) fds.push_back({pidfd.fd(), POLLIN, 0});
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!fds.empty()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return;
+    int ready = ::poll(fds.data(), fds.size(), static_cast<int>(left.count()) + 1);
+    if (ready < 0 && errno != EINTR) return;
+    // Keep only the processes that have not ended.
+    std::erase_if(fds, [](const pollfd& fd) { return fd.revents != 0; });
+    for (pollfd& fd : fds) fd.revents = 0;
+  }
+}
+
 Status writePid(const std::string& dir, pid_t pid) {
   return fs::write(fs::join(dir, "cgroup.procs"), std::to_string(pid));
 }

@@ -14,6 +14,7 @@
 #include "agora/common/result.hpp"
 #include "agora/common/status.hpp"
 #include "agora/containerizer/cgroups.hpp"
+#include "agora/containerizer/launcher.hpp"
 
 namespace agora::containerizer::internal {
 
@@ -33,6 +34,19 @@ Status signalEach(const std::vector<pid_t>& pids, int signal);
 
 // Sleeps about `duration` (a bounded-retry back-off, not a timer).
 void pause(std::chrono::milliseconds duration);
+
+// The processes of `pids`, to be waited for by `awaitExits` after they were
+// signalled (opened before the signal, so that a reused pid cannot stand in
+// for a process that has gone). Those already gone are left out.
+struct Exits {
+  std::vector<Pidfd> pidfds;
+  bool supported = true;  // false: the kernel has no pidfds.
+};
+Exits watchExits(const std::vector<pid_t>& pids);
+
+// Returns as soon as every process of `exits` has ended, or after `timeout`;
+// without pidfds it sleeps `timeout` (the kill loops' old fixed pause).
+void awaitExits(const Exits& exits, std::chrono::milliseconds timeout);
 
 // Writes `pid` to <dir>/cgroup.procs.
 Status writePid(const std::string& dir, pid_t pid);

@@ -169,10 +169,13 @@ class CgroupsV1 : public Cgroups {
       // next round tries again.
       if (freezer) AGORA_RETURN_IF_ERROR(freeze(*freezer));
       AGORA_ASSIGN_OR_RETURN(pids, processes(containerId));
+      internal::Exits exits = internal::watchExits(pids);
       Status killed = internal::signalEach(pids, SIGKILL);
       if (freezer) AGORA_RETURN_IF_ERROR(fs::write(fs::join(*freezer, "freezer.state"), "THAWED"));
       AGORA_RETURN_IF_ERROR(killed);
-      internal::pause(internal::kRetryPause);
+      // Not a fixed pause: back as soon as they are gone (destroying many
+      // containers one after the other must not sleep for each).
+      internal::awaitExits(exits, internal::kRetryPause);
     }
     return Status::Unavailable("Processes remain in container '" + containerId + "' after " +
                                std::to_string(internal::kKillRounds) + " kill rounds");

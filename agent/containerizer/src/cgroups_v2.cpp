@@ -133,16 +133,20 @@ class CgroupsV2 : public Cgroups {
     for (int round = 0; round < internal::kKillRounds; ++round) {
       AGORA_ASSIGN_OR_RETURN(std::vector<pid_t> pids, processes(containerId));
       if (pids.empty()) return Status::OK();
+      internal::Exits exits;
       if (hasKill) {
+        exits = internal::watchExits(pids);
         AGORA_RETURN_IF_ERROR(fs::write(kill, "1"));
       } else {
         if (hasFreeze) AGORA_RETURN_IF_ERROR(fs::write(freeze, "1"));
         AGORA_ASSIGN_OR_RETURN(pids, processes(containerId));
+        exits = internal::watchExits(pids);
         Status killed = internal::signalEach(pids, SIGKILL);
         if (hasFreeze) AGORA_RETURN_IF_ERROR(fs::write(freeze, "0"));
         AGORA_RETURN_IF_ERROR(killed);
       }
-      internal::pause(internal::kRetryPause);
+      // Back as soon as they are gone, at most after the retry pause.
+      internal::awaitExits(exits, internal::kRetryPause);
     }
     return Status::Unavailable("Processes remain in container '" + containerId + "' after " +
                                std::to_string(internal::kKillRounds) + " kill rounds");

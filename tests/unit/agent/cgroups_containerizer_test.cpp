@@ -4,10 +4,15 @@
 // FakeClock; blocking work runs inline; the loops give the processes a
 // chance to run between fake polls.
 
+#include <utility>  // Before any Asio header (STYLE.md).
+
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+
+#include <boost/asio/io_context.hpp>
 
 #include "../containerizer/test_support.hpp"
 #include "agent_fixture.hpp"
@@ -63,10 +68,12 @@ class CgroupsContainerizerTest : public ::testing::Test {
     return config;
   }
 
-  pid_t launch(const ContainerConfig& config) {
+  pid_t launch(const ContainerConfig& config) { return launch(*containerizer_, clock_, config); }
+
+  static pid_t launch(Containerizer& containerizer, FakeClock& clock, const ContainerConfig& config) {
     std::optional<Result<pid_t>> launched;
-    containerizer_->launch(config, [&](Result<pid_t> pid) { launched = pid; });
-    clock_.advance(Duration::zero());
+    containerizer.launch(config, [&](Result<pid_t> pid) { launched = pid; });
+    clock.advance(Duration::zero());
     EXPECT_TRUE(launched.has_value());
     if (!launched || !launched->ok()) {
       ADD_FAILURE() << (launched ? launched->error().message() : "no answer");
@@ -99,6 +106,27 @@ class CgroupsContainerizerTest : public ::testing::Test {
       if (std::filesystem::exists(path)) return false;
     }
     return true;
+  }
+
+  // A second containerizer over the same cgroups root, as agora-agent runs
+  // it: on a real loop that watches pidfds. Its polls would come only every
+  // hour, so whatever it sees, it saw through the watches.
+  std::unique_ptr<Containerizer> watchedContainerizer(boost::asio::io_context& loop, AsioClock& clock) {
+    auto cgroups = cz::detectCgroups(cgroups_->options());
+    EXPECT_TRUE(cgroups.ok());
+    CgroupsContainerizerOptions options;
+    options.pollInterval = std::chrono::hours(1);
+    options.watchReadable = asioWatchReadable(loop);
+    return makeCgroupsContainerizer(clock, std::move(*cgroups), options);
+  }
+
+  // Runs `loop` until `done` holds (bounded, in case it never does).
+  static bool runUntil(boost::asio::io_context& loop, const std::function<bool()>& done) {
+    for (int i = 0; i < 600 && !done(); ++i) {
+      loop.restart();
+      loop.run_for(std::chrono::milliseconds(100));
+    }
+    return done();
   }
 
   cz::testing::TempDir sandbox_;
@@ -232,6 +260,100 @@ TEST_F(CgroupsContainerizerTest, RecoveryAdoptsKnownContainersAndDestroysOrphans
   }
   ASSERT_TRUE(ended.has_value());
   EXPECT_TRUE(fresh->containers().value().empty());
+}
+
+TEST_F(CgroupsContainerizerTest, ExitsAndDestroysAreSeenThroughPidfdsWithoutPolling) {
+  boost::asio::io_context loop;
+  AsioClock clock(loop);
+  auto watched = watchedContainerizer(loop, clock);
+  std::map<std::string, pid_t> pids;
+  std::map<std::string, ContainerTermination> ended;
+  for (const auto& [id, script] : {std::pair<std::string, std::string>{"exits", "exit 3"}, {"runs", "exec sleep 1000"}}) {
+    watched->launch(shell(id, script, "cpus:0.1;mem:32"), [&, id = id](Result<pid_t> pid) {
+      ASSERT_TRUE(pid.ok()) << pid.error().message();
+      pids[id] = *pid;
+      watched->wait(id, [&ended, id](const ContainerTermination& t) { ended[id] = t; });
+    });
+  }
+  ASSERT_TRUE(runUntil(loop, [&] { return pids.size() == 2; }));
+  ASSERT_TRUE(runUntil(loop, [&] { return ended.count("exits") == 1; }));
+  EXPECT_EQ(ended.at("exits").message, "exited with status 3");
+  EXPECT_TRUE(gone("exits"));
+  EXPECT_EQ(ended.count("runs"), 0u);
+  watched->destroy("runs", Duration::zero());
+  ASSERT_TRUE(runUntil(loop, [&] { return ended.count("runs") == 1; }));
+  EXPECT_EQ(ended.at("runs").waitStatus, SIGKILL);
+  EXPECT_NE(::kill(pids.at("runs"), 0), 0);
+  EXPECT_TRUE(gone("runs"));
+  EXPECT_TRUE(cz::testing::noChildren());
+}
+
+TEST_F(CgroupsContainerizerTest, AnAdoptedExecutorsEndIsSeenThroughItsPidfd) {
+  pid_t pid = launch(shell("adopted", "exec sleep 1000", "cpus:0.1;mem:32"));
+  ASSERT_GT(pid, 0);
+  // A restarted agent adopts it: not its child, yet it sees the exit.
+  boost::asio::io_context loop;
+  AsioClock clock(loop);
+  auto watched = watchedContainerizer(loop, clock);
+  auto adopted = watched->recover({{"adopted", {}, {}, pid, sandbox_.path()}});
+  ASSERT_TRUE(adopted.ok()) << adopted.error().message();
+  ASSERT_EQ(*adopted, std::set<std::string>{"adopted"});
+  std::optional<ContainerTermination> ended;
+  watched->wait("adopted", [&](const ContainerTermination& t) { ended = t; });
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  // Still a zombie of ours (the first agent's child): the pidfd tells all
+  // the same.
+  ASSERT_TRUE(runUntil(loop, [&] { return ended.has_value(); }));
+  EXPECT_EQ(ended->message, "The executor process is gone");
+  EXPECT_TRUE(gone("adopted"));
+  int status = 0;
+  EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+}
+
+TEST_F(CgroupsContainerizerTest, WithoutPidfdsExecutorsArePolled) {
+  // As on a kernel without pidfd_open: waitpid for children, kill(pid, 0)
+  // for adopted executors.
+  auto cgroups = cz::detectCgroups(cgroups_->options());
+  ASSERT_TRUE(cgroups.ok());
+  CgroupsContainerizerOptions options;
+  options.usePidfds = false;
+  FakeClock firstClock;
+  auto first = makeCgroupsContainerizer(firstClock, std::move(*cgroups), options);
+  ASSERT_GT(launch(*first, firstClock, shell("exits", "exit 3", "cpus:0.1;mem:32")), 0);
+  pid_t runs = launch(*first, firstClock, shell("runs", "exec sleep 1000", "cpus:0.1;mem:32"));
+  ASSERT_GT(runs, 0);
+  std::map<std::string, ContainerTermination> ended;
+  for (const char* id : {"exits", "runs"}) {
+    first->wait(id, [&ended, id](const ContainerTermination& t) { ended[id] = t; });
+  }
+  for (int i = 0; i < 3000 && !ended.count("exits"); ++i) {
+    firstClock.advance(std::chrono::milliseconds(100));
+    usleep(2000);
+  }
+  ASSERT_EQ(ended.count("exits"), 1u);
+  EXPECT_EQ(ended.at("exits").message, "exited with status 3");
+  EXPECT_TRUE(gone("exits"));
+
+  // Adopted by a restarted agent without pidfds.
+  auto fresh = cz::detectCgroups(cgroups_->options());
+  ASSERT_TRUE(fresh.ok());
+  FakeClock clock;
+  auto restarted = makeCgroupsContainerizer(clock, std::move(*fresh), options);
+  ASSERT_EQ(restarted->recover({{"runs", {}, {}, runs, sandbox_.path()}}).value(), std::set<std::string>{"runs"});
+  std::optional<ContainerTermination> adoptedEnded;
+  restarted->wait("runs", [&](const ContainerTermination& t) { adoptedEnded = t; });
+  restarted->destroy("runs", Duration::zero());
+  for (int i = 0; i < 300 && !(adoptedEnded && ended.count("runs")); ++i) {
+    clock.advance(std::chrono::milliseconds(100));
+    firstClock.advance(std::chrono::milliseconds(100));  // The first one reaps its child.
+    usleep(2000);
+  }
+  ASSERT_TRUE(adoptedEnded.has_value());
+  EXPECT_EQ(adoptedEnded->message, "The executor process is gone");
+  ASSERT_EQ(ended.count("runs"), 1u);
+  EXPECT_EQ(ended.at("runs").waitStatus, SIGKILL);
+  EXPECT_TRUE(gone("runs"));
+  EXPECT_TRUE(cz::testing::noChildren());
 }
 
 }  // namespace

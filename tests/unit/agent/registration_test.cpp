@@ -42,6 +42,27 @@ TEST_F(AgentTest, RegistrationBackoffGrowsToAMinute) {
   EXPECT_LE(attempts, 200u);
 }
 
+TEST_F(AgentTest, ARestartedAgentReregistersAtOnceThenBacksOffAtRandom) {
+  ASSERT_TRUE(startAgent().ok());
+  registerAgent();
+  network_.drop({"reregister_agent", "", "master"}, 1);
+  ASSERT_TRUE(restartAgent().ok());
+  // No time passes: the first attempt is not drawn from [0, 1s].
+  settle();
+  EXPECT_EQ(metric("slave/registration_attempts"), 1);
+  EXPECT_EQ(master_.count("reregister_agent"), 0u);  // Dropped: retried after a random wait.
+  advance(std::chrono::seconds(2));
+  ASSERT_EQ(master_.count("reregister_agent"), 1u);
+  EXPECT_EQ(master_.ofType("reregister_agent").back().reregister_agent().agent_info().id().value(), "agent-1");
+
+  // A new agent (no checkpointed ID) still waits a random delay: with this
+  // seed, not zero.
+  options_.workDir = workDir_ + "/fresh";
+  ASSERT_TRUE(restartAgent().ok());
+  settle();
+  EXPECT_EQ(metric("slave/registration_attempts"), 0);
+}
+
 TEST_F(AgentTest, AnswersPingsAndReregistersAfterMissingThem) {
   int lost = 0;
   options_.onMasterLost = [&] { ++lost; };

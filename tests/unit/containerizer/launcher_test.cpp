@@ -204,6 +204,37 @@ TEST_F(LauncherTest, TryReapSeesARunningThenAnEndedProcess) {
   EXPECT_EQ(ended->signal, SIGTERM);
 }
 
+TEST_F(LauncherTest, PidfdIsReadableOnceTheProcessEnds) {
+  LaunchSpec spec = shell("");
+  spec.argv = {"/bin/sleep", "1000"};
+  auto pid = launcher_->launch("unused", spec);
+  ASSERT_TRUE(pid.ok());
+  auto pidfd = Pidfd::open(*pid);
+  if (!pidfd.ok() && pidfd.error().code() == Status::Code::kUnavailable) {
+    (void)killTree(*pid, SIGKILL);
+    (void)reap(*pid);
+    GTEST_SKIP() << pidfd.error().message();
+  }
+  ASSERT_TRUE(pidfd.ok()) << pidfd.error();
+  EXPECT_FALSE(pidfd->ended());
+  ASSERT_EQ(::kill(*pid, SIGKILL), 0);
+  auto status = reap(*pid);
+  ASSERT_TRUE(status.ok());
+  // Reaped: the pid may name another process one day, the pidfd never does.
+  EXPECT_TRUE(pidfd->ended());
+  Pidfd moved = std::move(*pidfd);
+  EXPECT_TRUE(moved.ended());
+  EXPECT_FALSE(pidfd->valid());
+}
+
+TEST(PidfdTest, NoSuchProcessIsNotFound) {
+  auto pidfd = Pidfd::open(999999999);
+  ASSERT_FALSE(pidfd.ok());
+  if (pidfd.error().code() == Status::Code::kUnavailable) GTEST_SKIP() << pidfd.error().message();
+  EXPECT_EQ(pidfd.error().code(), Status::Code::kNotFound);
+  EXPECT_EQ(Pidfd::open(0).status().code(), Status::Code::kInvalidArgument);
+}
+
 // The linux launcher writes the pid into the container before the child
 // runs anything of its own: at that moment the child still runs our binary
 // (it has not exec'd).

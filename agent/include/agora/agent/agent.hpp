@@ -116,10 +116,13 @@ Result<std::vector<v1::Attribute>> parseAttributes(std::string_view text);
 // under --cgroups_root, which needs root and a cgroup hierarchy; without
 // them an --isolation given explicitly (`isolationGiven`) is an error and
 // the default falls back to posix, setting `*warning`. `*effective` is the
-// isolation in use ("posix" or the cgroups isolators).
+// isolation in use ("posix" or the cgroups isolators). `watchReadable`
+// (optional) lets the cgroups containerizer learn of executor exits from the
+// loop instead of polling.
 Result<std::unique_ptr<Containerizer>> makeContainerizer(const AgentOptions& options, bool isolationGiven,
                                                          Clock& clock, RunBlocking runBlocking,
-                                                         std::string* effective, std::string* warning);
+                                                         std::string* effective, std::string* warning,
+                                                         WatchReadable watchReadable = {});
 
 class AgentImpl;
 

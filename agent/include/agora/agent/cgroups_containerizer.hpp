@@ -22,17 +22,25 @@
 // Threading: every verb runs on the agent's loop. Everything that touches
 // the kernel (cgroup writes and reads, fork/exec, waitpid, kill) runs in
 // `runBlocking` work, and results come back on the loop. One poll job at a
-// time, every `pollInterval`, reaps executors, watches the OOM notifiers and
-// cleans up ended containers.
+// time reaps executors, reads the OOM notifiers and cleans up ended
+// containers. Which containers it looks at: each executor has a pidfd, and
+// with `watchReadable` the loop watches it and the container's OOM notifier,
+// so a poll runs when one becomes readable and looks only at those
+// containers (the cost of a launch does not grow with the containers that
+// run). Without a pidfd (kernels before 5.3) or without `watchReadable`,
+// a poll every `pollInterval` looks at those containers, with one poll(2)
+// over their pidfds and notifiers (waitpid / kill(pid, 0) when no pidfd).
 //
 // Ending a container: the executor exits or is killed (destroy(): SIGTERM
-// to every process, SIGKILL to all after the grace period, freezing first
-// so that nothing forks away), then every process left in the container is
-// killed and its cgroups removed, and only then do wait() callbacks fire.
+// to every process, SIGKILL to all after the grace period), then every
+// process left in the container is killed (freezing first, so that nothing
+// forks away) and its cgroups removed, and only then do wait() callbacks
+// fire.
 //
 // Recovery: checkpointed containers whose cgroup still holds their
 // executor are adopted (its pid is no longer our child, so only its
-// disappearance is seen); checkpointed containers whose executor is gone
+// disappearance is seen, through a pidfd opened before the cgroup check, so
+// a reused pid cannot pass for it); checkpointed containers whose executor is gone
 // are adopted and end at the first poll, with the memory limitation when
 // the kernel OOM-killed in them; every other container under
 // --cgroups_root (an orphan) is killed and removed.
@@ -60,8 +68,13 @@ struct CgroupsContainerizerOptions {
   bool enableCfs = false;
   // pids.max of each container (cgroups/pids).
   uint64_t pidsMax = 4096;
+  // How often containers that are not watched (see above) are polled.
   Duration pollInterval = std::chrono::milliseconds(100);
   RunBlocking runBlocking;
+  // Unset: every container is polled.
+  WatchReadable watchReadable;
+  // false: no pidfds, as on a kernel without them (tests of that path).
+  bool usePidfds = true;
 };
 
 // Reads the isolators of an --isolation value into `options` ("posix" and

@@ -92,6 +92,24 @@ struct ContainerUsage {
 // agent's loop. Unset in options: both run inline (tests).
 using RunBlocking = std::function<void(std::function<void()> work, std::function<void()> done)>;
 
+// A watch set up by WatchReadable; destroying it cancels the watch.
+class ReadableWatch {
+ public:
+  virtual ~ReadableWatch() = default;
+};
+
+// Calls `ready` once, on the agent's loop, when `fd` is or becomes readable
+// (one shot: watch again for the next time). Destroying the returned watch
+// cancels it: `ready` does not run afterwards. `fd` stays the caller's and
+// must stay open while the watch exists. nullptr when `fd` cannot be
+// watched: the caller then polls it. Unset in options: nothing is watched
+// (tests on a FakeClock poll instead).
+using WatchReadable = std::function<std::unique_ptr<ReadableWatch>(int fd, std::function<void()> ready)>;
+
+// The production WatchReadable: the descriptor joins `loop`'s epoll set.
+// `loop` must outlive every watch.
+WatchReadable asioWatchReadable(boost::asio::io_context& loop);
+
 // A container the agent checkpointed, offered to recover().
 struct RecoveredContainer {
   std::string containerId;

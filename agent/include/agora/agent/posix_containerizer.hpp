@@ -10,8 +10,9 @@
 // Terminations are found by polling every `pollInterval` on the clock:
 // children of this agent are reaped (with their exit status); executors
 // adopted after an agent restart are no longer our children, so only their
-// disappearance is seen. The user switch happens only when the agent runs
-// as root.
+// disappearance is seen. A reaped executor's container ends once nothing of
+// its process group runs any more (what is left gets SIGKILL at each poll).
+// The user switch happens only when the agent runs as root.
 //
 // `runBlocking` runs blocking work (the fork/exec of a launch) and must
 // eventually run `done` on the agent's loop; the default runs both inline.

@@ -86,10 +86,40 @@ struct ExitStatus {
   std::string toString() const;
 };
 
+// A process's pidfd (pidfd_open, Linux 5.3+): readable (POLLIN) once the
+// process has ended, whether or not it is our child, and unlike a pid it never
+// names another process (pid reuse). Move-only; closes its descriptor.
+class Pidfd {
+ public:
+  // Unavailable when the kernel has no pidfd_open (ENOSYS: callers fall
+  // back to waitpid / kill(pid, 0)); NotFound when `pid` does not exist.
+  static Result<Pidfd> open(pid_t pid);
+
+  Pidfd() = default;
+  Pidfd(Pidfd&& other) noexcept;
+  Pidfd& operator=(Pidfd&& other) noexcept;
+  Pidfd(const Pidfd&) = delete;
+  Pidfd& operator=(const Pidfd&) = delete;
+  ~Pidfd();
+
+  int fd() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  // Whether the process has ended (a poll with no timeout).
+  bool ended() const;
+
+ private:
+  explicit Pidfd(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
 // Waits for the child `pid` to end and reaps it. Retries on EINTR.
 Result<ExitStatus> reap(pid_t pid);
 // Reaps `pid` if it has ended; nullopt if it still runs.
 Result<std::optional<ExitStatus>> tryReap(pid_t pid);
+
+// The processes of process group `pgid` that have not ended (zombies are
+// left out), from one walk of /proc.
+std::vector<pid_t> liveProcessGroupMembers(pid_t pgid);
 
 // Sends `signal` to `pid`, to its process group if it leads one, and to all
 // its descendants found in /proc (the posix kill; processes that fork during
