@@ -32,6 +32,7 @@ const std::map<Case, Route>& dispatchTable() {
       {Case::kReconcileTasks, {Sender::kMaster, &AgentImpl::onReconcileTasks}},
       // Tasks and executors (executors.cpp).
       {Case::kRunTask, {Sender::kMaster, &AgentImpl::onRunTask}},
+      {Case::kRunTaskGroup, {Sender::kMaster, &AgentImpl::onRunTaskGroup}},
       {Case::kKillTask, {Sender::kMaster, &AgentImpl::onKillTask}},
       {Case::kShutdownFramework, {Sender::kMaster, &AgentImpl::onShutdownFramework}},
       {Case::kShutdownExecutor, {Sender::kMaster, &AgentImpl::onShutdownExecutor}},

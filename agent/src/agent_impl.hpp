@@ -56,6 +56,7 @@ struct TaskRecord {
   v1::TaskInfo info;
   v1::Task task;           // task.state is the latest state known.
   bool launched = false;   // Delivered to the executor (LAUNCH sent).
+  uint64_t group = 0;      // The RunTaskGroup it came in (0: none); in memory only.
 };
 
 struct ExecutorRecord {
@@ -159,6 +160,14 @@ class AgentImpl {
 
   // --- executors.cpp ---
   void onRunTask(const PeerId& from, internal::Envelope& envelope);
+  void onRunTaskGroup(const PeerId& from, internal::Envelope& envelope);
+  // Queues `tasks` on the executor `executorInfo` (launching it when new),
+  // durably, and delivers them once it runs; `group` != 0 keeps them one
+  // LAUNCH_GROUP.
+  void runTasks(const v1::FrameworkInfo& frameworkInfo, v1::ExecutorInfo executorInfo, bool commandExecutor,
+                const std::vector<const v1::TaskInfo*>& tasks, uint64_t group);
+  // agora-executor --default, for executors of type DEFAULT.
+  v1::CommandInfo defaultExecutorCommand() const;
   void onKillTask(const PeerId& from, internal::Envelope& envelope);
   void onShutdownFramework(const PeerId& from, internal::Envelope& envelope);
   void onShutdownExecutor(const PeerId& from, internal::Envelope& envelope);
@@ -271,6 +280,7 @@ class AgentImpl {
   StatisticsCache statistics_;
 
   Counters counters_;
+  uint64_t nextTaskGroup_ = 1;  // Names the RunTaskGroups received (TaskRecord::group).
   // False once the agent is destroyed: containerizer callbacks still in
   // flight then do nothing.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

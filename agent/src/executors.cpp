@@ -96,18 +96,78 @@ void AgentImpl::onRunTask(const PeerId& from, internal::Envelope& envelope) {
     log_->info("Ignoring a second RunTask for task {} of framework {}", quoteForLog(taskId), frameworkId);
     return;
   }
-  FrameworkRecord& framework = ensureFramework(frameworkInfo);
   v1::ExecutorInfo executorInfo = task.has_executor() ? task.executor() : commandExecutorInfo(frameworkInfo, task);
+  runTasks(frameworkInfo, std::move(executorInfo), !task.has_executor(), {&task}, 0);
+}
+
+// --- RunTaskGroup ----------------------------------------------------------------
+
+void AgentImpl::onRunTaskGroup(const PeerId& from, internal::Envelope& envelope) {
+  if (registration_ != Registration::kRegistered) {
+    drop(from, envelope, "the agent is not registered");
+    return;
+  }
+  const internal::RunTaskGroup& run = envelope.run_task_group();
+  const v1::FrameworkInfo& frameworkInfo = run.framework_info();
+  const v1::ExecutorInfo& executorInfo = run.executor_info();
+  Status valid = frameworkInfo.has_id() ? validateId(frameworkInfo.id().value(), "framework ID")
+                                        : Status::InvalidArgument("no framework ID");
+  if (valid.ok()) valid = validateId(executorInfo.executor_id().value(), "executor ID");
+  if (valid.ok() && executorInfo.type() != v1::ExecutorInfo::DEFAULT) {
+    valid = Status::InvalidArgument("task groups run only on the DEFAULT executor");
+  }
+  if (valid.ok() && run.task_group().tasks_size() == 0) valid = Status::InvalidArgument("an empty task group");
+  std::vector<const v1::TaskInfo*> tasks;
+  std::set<std::string> ids;
+  for (const v1::TaskInfo& task : run.task_group().tasks()) {
+    if (!valid.ok()) break;
+    valid = validateId(task.task_id().value(), "task ID");
+    if (valid.ok() && !ids.insert(task.task_id().value()).second) valid = Status::InvalidArgument("a duplicate task ID");
+    if (valid.ok() && task.agent_id().value() != info_.id().value()) {
+      valid = Status::InvalidArgument("for agent " + quoteForLog(task.agent_id().value()));
+    }
+    if (valid.ok() && (task.has_executor() || !task.has_command())) {
+      valid = Status::InvalidArgument("a task of a group needs a command and no executor");
+    }
+    if (valid.ok()) {
+      if (auto resources = Resources::fromProto(task.resources()); !resources.ok()) valid = resources.error();
+    }
+    tasks.push_back(&task);
+  }
+  if (valid.ok()) {
+    if (auto resources = Resources::fromProto(executorInfo.resources()); !resources.ok()) valid = resources.error();
+  }
+  if (!valid.ok()) {
+    drop(from, envelope, valid.message());
+    return;
+  }
+  const std::string& frameworkId = frameworkInfo.id().value();
+  for (const v1::TaskInfo* task : tasks) {
+    if (executorOfTask(frameworkId, task->task_id().value()) != nullptr) {
+      log_->info("Ignoring a second RunTaskGroup with task {} of framework {}", quoteForLog(task->task_id().value()),
+                 frameworkId);
+      return;
+    }
+  }
+  runTasks(frameworkInfo, executorInfo, false, tasks, nextTaskGroup_++);
+}
+
+void AgentImpl::runTasks(const v1::FrameworkInfo& frameworkInfo, v1::ExecutorInfo executorInfo, bool commandExecutor,
+                         const std::vector<const v1::TaskInfo*>& tasks, uint64_t group) {
+  const std::string& frameworkId = frameworkInfo.id().value();
+  FrameworkRecord& framework = ensureFramework(frameworkInfo);
   *executorInfo.mutable_framework_id() = frameworkInfo.id();
   const std::string executorId = executorInfo.executor_id().value();
 
   auto refuse = [&](const std::string& why) {
-    log_->warn("Dropping task {} of framework {}: {}", quoteForLog(taskId), frameworkId, why);
-    internal::StatusUpdate update =
-        makeAgentUpdate(frameworkInfo.id(), task.task_id(), &executorInfo.executor_id(),
-                        partitionAware(frameworkInfo) ? v1::TASK_DROPPED : v1::TASK_LOST,
-                        v1::TaskStatus::REASON_EXECUTOR_TERMINATED, why);
-    if (Status s = updates_->update(update); !s.ok()) log_->error("{}", s.message());
+    for (const v1::TaskInfo* task : tasks) {
+      log_->warn("Dropping task {} of framework {}: {}", quoteForLog(task->task_id().value()), frameworkId, why);
+      internal::StatusUpdate update =
+          makeAgentUpdate(frameworkInfo.id(), task->task_id(), &executorInfo.executor_id(),
+                          partitionAware(frameworkInfo) ? v1::TASK_DROPPED : v1::TASK_LOST,
+                          v1::TaskStatus::REASON_EXECUTOR_TERMINATED, why);
+      if (Status s = updates_->update(update); !s.ok()) log_->error("{}", s.message());
+    }
   };
   if (framework.removing) {
     refuse("the framework is being removed");
@@ -127,41 +187,48 @@ void AgentImpl::onRunTask(const PeerId& from, internal::Envelope& envelope) {
     executor.info = executorInfo;
     executor.containerId = newUuid();
     executor.directory = sandboxDirectory(frameworkId, executorId, executor.containerId);
-    executor.commandExecutor = !task.has_executor();
+    executor.commandExecutor = commandExecutor;
     executor.resources = resourcesOf(executorInfo.resources());
     existing = framework.executors.emplace(executorId, std::move(executor)).first;
   }
   ExecutorRecord& executor = existing->second;
 
-  TaskRecord record;
-  record.info = task;
-  v1::Task& t = record.task;
-  t.set_name(task.name());
-  *t.mutable_task_id() = task.task_id();
-  *t.mutable_framework_id() = frameworkInfo.id();
-  *t.mutable_executor_id() = executorInfo.executor_id();
-  *t.mutable_agent_id() = info_.id();
-  t.set_state(v1::TASK_STAGING);
-  *t.mutable_resources() = task.resources();
-  if (task.has_labels()) *t.mutable_labels() = task.labels();
-  if (task.has_health_check()) *t.mutable_health_check() = task.health_check();
-  if (task.has_kill_policy()) *t.mutable_kill_policy() = task.kill_policy();
-  std::string user = task.has_command() && task.command().has_user() ? task.command().user() : frameworkInfo.user();
-  t.set_user(user);
-  *t.mutable_limits() = task.limits();
-  executor.resources += resourcesOf(task.resources());
-  TaskRecord& stored = executor.tasks[taskId] = std::move(record);
+  std::vector<TaskRecord*> stored;
+  for (const v1::TaskInfo* taskInfo : tasks) {
+    const v1::TaskInfo& task = *taskInfo;
+    TaskRecord record;
+    record.info = task;
+    record.group = group;
+    v1::Task& t = record.task;
+    t.set_name(task.name());
+    *t.mutable_task_id() = task.task_id();
+    *t.mutable_framework_id() = frameworkInfo.id();
+    *t.mutable_executor_id() = executorInfo.executor_id();
+    *t.mutable_agent_id() = info_.id();
+    t.set_state(v1::TASK_STAGING);
+    *t.mutable_resources() = task.resources();
+    if (task.has_labels()) *t.mutable_labels() = task.labels();
+    if (task.has_health_check()) *t.mutable_health_check() = task.health_check();
+    if (task.has_kill_policy()) *t.mutable_kill_policy() = task.kill_policy();
+    std::string user = task.has_command() && task.command().has_user() ? task.command().user() : frameworkInfo.user();
+    t.set_user(user);
+    *t.mutable_limits() = task.limits();
+    executor.resources += resourcesOf(task.resources());
+    stored.push_back(&(executor.tasks[task.task_id().value()] = std::move(record)));
+  }
 
-  // Durable before anything runs: the executor run, then the task.
+  // Durable before anything runs: the executor run, then the tasks.
   Status written = store_->transaction([&] {
     checkpointExecutor(executor);
-    checkpointTask(executor, stored);
+    for (TaskRecord* task : stored) checkpointTask(executor, *task);
     return Status::OK();
   });
   if (!written.ok()) log_->error("{}", written.message());
 
-  log_->info("Launching task {} of framework {} in executor {}", quoteForLog(taskId), frameworkId,
-             quoteForLog(executorId));
+  for (const v1::TaskInfo* task : tasks) {
+    log_->info("Launching task {} of framework {} in executor {}", quoteForLog(task->task_id().value()), frameworkId,
+               quoteForLog(executorId));
+  }
   if (launch) {
     launchExecutor(framework, executor);
   } else if (executor.state == ExecutorState::kRunning) {
@@ -201,6 +268,15 @@ v1::ExecutorInfo AgentImpl::commandExecutorInfo(const v1::FrameworkInfo& framewo
                                                           std::chrono::nanoseconds(std::chrono::seconds(2)).count());
   }
   return info;
+}
+
+v1::CommandInfo AgentImpl::defaultExecutorCommand() const {
+  v1::CommandInfo command;
+  command.set_shell(false);
+  command.set_value(options_.launcherDir + "/agora-executor");
+  command.add_arguments("agora-executor");
+  command.add_arguments("--default");
+  return command;
 }
 
 std::string AgentImpl::sandboxDirectory(const std::string& frameworkId, const std::string& executorId,
@@ -261,7 +337,8 @@ void AgentImpl::launchExecutor(FrameworkRecord& framework, ExecutorRecord& execu
   config.resources = executor.resources;
   config.limits = containerLimits(executor);
   config.sandbox = executor.directory;
-  const v1::CommandInfo& command = executor.info.command();
+  const v1::CommandInfo command =
+      executor.info.type() == v1::ExecutorInfo::DEFAULT ? defaultExecutorCommand() : executor.info.command();
   std::string user = command.has_user() ? command.user() : framework.info.user();
   if (!user.empty()) config.user = user;
   if (command.shell()) {
@@ -340,14 +417,25 @@ void AgentImpl::watchContainer(const ExecutorRecord& executor) {
 }
 
 void AgentImpl::deliverQueuedTasks(ExecutorRecord& executor) {
+  // A group goes out whole, in one LAUNCH_GROUP. (The group is not
+  // checkpointed: tasks of a group still queued when the agent restarts are
+  // delivered one LAUNCH each, which the default executor runs as groups of
+  // one.)
+  std::map<uint64_t, v1::executor::Event> groups;
   for (auto& [taskId, task] : executor.tasks) {
     if (task.launched || isTerminalState(task.task.state())) continue;
-    v1::executor::Event launch = executorEvent(v1::executor::Event::LAUNCH);
-    *launch.mutable_launch()->mutable_task() = task.info;
-    sendToExecutor(executor, std::move(launch));
+    if (task.group == 0) {
+      v1::executor::Event launch = executorEvent(v1::executor::Event::LAUNCH);
+      *launch.mutable_launch()->mutable_task() = task.info;
+      sendToExecutor(executor, std::move(launch));
+    } else {
+      auto [group, added] = groups.try_emplace(task.group, executorEvent(v1::executor::Event::LAUNCH_GROUP));
+      *group->second.mutable_launch_group()->mutable_task_group()->add_tasks() = task.info;
+    }
     task.launched = true;
     checkpointTask(executor, task);
   }
+  for (auto& [group, launch] : groups) sendToExecutor(executor, std::move(launch));
 }
 
 // --- Bookkeeping -------------------------------------------------------------------

@@ -58,7 +58,9 @@ nlohmann::json executorJson(const ExecutorRecord& executor) {
   out["container"] = executor.containerId;
   out["directory"] = executor.directory;
   out["state"] = stateName(executor.state);
-  out["type"] = executor.commandExecutor ? "COMMAND" : "CUSTOM";
+  out["type"] = executor.commandExecutor                                ? "COMMAND"
+                : executor.info.type() == v1::ExecutorInfo::DEFAULT ? "DEFAULT"
+                                                                    : "CUSTOM";
   out["resources"] = summary(executor.resources);
   if (executor.pid) out["pid"] = *executor.pid;
   out["tasks"] = nlohmann::json::array();

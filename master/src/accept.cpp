@@ -43,6 +43,26 @@ Status validateOffers(const Call::Accept& accept, const std::string& frameworkId
   return Status::OK();
 }
 
+// The master's record of a task it launches.
+v1::Task stagingTask(const v1::TaskInfo& taskInfo, const FrameworkEntry& framework, const AgentEntry& agent,
+                     const v1::ExecutorID* executorId) {
+  v1::Task task;
+  task.set_name(taskInfo.name());
+  *task.mutable_task_id() = taskInfo.task_id();
+  task.mutable_framework_id()->set_value(framework.id);
+  if (executorId != nullptr) *task.mutable_executor_id() = *executorId;
+  *task.mutable_agent_id() = agent.info.id();
+  task.set_state(v1::TASK_STAGING);
+  *task.mutable_resources() = taskInfo.resources();
+  if (taskInfo.has_labels()) *task.mutable_labels() = taskInfo.labels();
+  if (taskInfo.has_health_check()) *task.mutable_health_check() = taskInfo.health_check();
+  if (taskInfo.has_kill_policy()) *task.mutable_kill_policy() = taskInfo.kill_policy();
+  *task.mutable_limits() = taskInfo.limits();
+  task.set_user(taskInfo.has_command() && taskInfo.command().has_user() ? taskInfo.command().user()
+                                                                        : framework.info.user());
+  return task;
+}
+
 }  // namespace
 
 void MasterProcess::accept(FrameworkEntry& framework, const Call::Accept& accept) {
@@ -60,8 +80,11 @@ void MasterProcess::accept(FrameworkEntry& framework, const Call::Accept& accept
     }
     v1::TaskState state = framework.partitionAware() ? v1::TASK_DROPPED : v1::TASK_LOST;
     for (const auto& operation : accept.operations()) {
-      if (operation.type() != v1::Offer::Operation::LAUNCH) continue;
-      for (const auto& task : operation.launch().task_infos()) {
+      const auto* tasks = operation.type() == v1::Offer::Operation::LAUNCH         ? &operation.launch().task_infos()
+                          : operation.type() == v1::Offer::Operation::LAUNCH_GROUP ? &operation.launch_group().task_group().tasks()
+                                                                                   : nullptr;
+      if (tasks == nullptr) continue;
+      for (const auto& task : *tasks) {
         sendMasterUpdate(framework, task.task_id().value(), task.agent_id().value(), state,
                          v1::TaskStatus::REASON_INVALID_OFFERS, s.message());
       }
@@ -106,21 +129,10 @@ void MasterProcess::accept(FrameworkEntry& framework, const Call::Accept& accept
               executors[executorId].mutable_framework_id()->set_value(framework.id);
             }
           }
-          v1::Task task;
-          task.set_name(taskInfo.name());
-          *task.mutable_task_id() = taskInfo.task_id();
-          task.mutable_framework_id()->set_value(framework.id);
-          if (taskInfo.has_executor()) *task.mutable_executor_id() = taskInfo.executor().executor_id();
-          *task.mutable_agent_id() = agent.info.id();
-          task.set_state(v1::TASK_STAGING);
-          *task.mutable_resources() = taskInfo.resources();
-          if (taskInfo.has_labels()) *task.mutable_labels() = taskInfo.labels();
-          if (taskInfo.has_health_check()) *task.mutable_health_check() = taskInfo.health_check();
-          if (taskInfo.has_kill_policy()) *task.mutable_kill_policy() = taskInfo.kill_policy();
-          *task.mutable_limits() = taskInfo.limits();
-          task.set_user(taskInfo.has_command() && taskInfo.command().has_user() ? taskInfo.command().user()
-                                                                                : framework.info.user());
-          addTask(framework, agent, std::move(task), taskResources);
+          addTask(framework, agent,
+                  stagingTask(taskInfo, framework, agent,
+                              taskInfo.has_executor() ? &taskInfo.executor().executor_id() : nullptr),
+                  taskResources);
           countTaskState(v1::TASK_STAGING);
 
           internal::Envelope run;
@@ -157,10 +169,44 @@ void MasterProcess::accept(FrameworkEntry& framework, const Call::Accept& accept
         break;
       }
       case v1::Offer::Operation::LAUNCH_GROUP: {
-        for (const auto& taskInfo : operation.launch_group().task_group().tasks()) {
-          sendMasterUpdate(framework, taskInfo.task_id().value(), agentId, v1::TASK_ERROR,
-                           v1::TaskStatus::REASON_TASK_GROUP_INVALID, "LAUNCH_GROUP is not supported yet");
+        // All or nothing: one invalid task fails the whole group.
+        const v1::ExecutorInfo& executorInfo = operation.launch_group().executor();
+        const v1::TaskGroupInfo& group = operation.launch_group().task_group();
+        auto consumed = validateTaskGroup(executorInfo, group, TaskCheck{framework, agent, role, remaining});
+        if (!consumed.ok()) {
+          counters_["master/invalid_tasks"] += group.tasks_size();
+          for (const auto& taskInfo : group.tasks()) {
+            sendMasterUpdate(framework, taskInfo.task_id().value(), agentId, v1::TASK_ERROR,
+                             v1::TaskStatus::REASON_TASK_GROUP_INVALID, consumed.error().message());
+          }
+          break;
         }
+        remaining -= consumed->total;
+        auto& executors = agent.executors[framework.id];
+        const std::string& executorId = executorInfo.executor_id().value();
+        bool launchExecutor = executors.count(executorId) == 0;
+        if (launchExecutor) {
+          executors[executorId] = executorInfo;
+          executors[executorId].mutable_framework_id()->set_value(framework.id);
+        }
+        for (int i = 0; i < group.tasks_size(); ++i) {
+          // The first task of a group that starts its executor carries the
+          // executor's resources, as a LAUNCH with a new executor does.
+          Resources taskResources = consumed->tasks[static_cast<size_t>(i)];
+          if (i == 0) taskResources += consumed->executor;
+          addTask(framework, agent, stagingTask(group.tasks(i), framework, agent, &executorInfo.executor_id()),
+                  taskResources);
+          countTaskState(v1::TASK_STAGING);
+        }
+        internal::Envelope run;
+        internal::RunTaskGroup* message = run.mutable_run_task_group();
+        *message->mutable_framework_info() = framework.info;
+        *message->mutable_executor_info() = executors[executorId];
+        *message->mutable_task_group() = group;
+        message->set_launch_executor(launchExecutor);
+        send(agent.peer, std::move(run));
+        log_->info("Launching a group of {} task(s) of framework {} in executor {} on agent {}", group.tasks_size(),
+                   framework.id, quoteForLog(executorId), agentId);
         break;
       }
       default:

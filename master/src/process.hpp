@@ -332,6 +332,18 @@ struct TaskCheck {
 // allocated form.
 Result<Resources> validateTask(const v1::TaskInfo& task, const TaskCheck& check);
 
+// LAUNCH_GROUP: an executor of type DEFAULT (no command) and tasks with
+// commands and no executor, each valid as validateTask says, unique in the
+// group; what they consume, in allocated form: each task's, plus the
+// executor's when it is new.
+struct GroupConsumption {
+  Resources executor;
+  std::vector<Resources> tasks;
+  Resources total;
+};
+Result<GroupConsumption> validateTaskGroup(const v1::ExecutorInfo& executor, const v1::TaskGroupInfo& group,
+                                           const TaskCheck& check);
+
 // RESERVE / UNRESERVE by a framework: the `from` -> `to` conversion, or why not.
 struct Conversion {
   Resources from;

@@ -227,6 +227,38 @@ Status validateCheck(const v1::CheckInfo& check) {
   }
 }
 
+// An executor a task or group names: valid IDs, a command unless DEFAULT,
+// the same ExecutorInfo as a running executor with its ID. The resources it
+// adds: its own when it is new, none when it runs.
+Result<Resources> validateExecutor(const v1::ExecutorInfo& executor, const TaskCheck& check) {
+  AGORA_RETURN_IF_ERROR(validateId(executor.executor_id().value(), "executor ID"));
+  if (executor.has_framework_id() && executor.framework_id().value() != check.framework.id) {
+    return Status::InvalidArgument("ExecutorInfo has another framework's ID");
+  }
+  if (executor.type() == v1::ExecutorInfo::DEFAULT) {
+    if (executor.has_command()) return Status::InvalidArgument("Executor of type DEFAULT must not have a CommandInfo");
+  } else {
+    if (!executor.has_command()) return Status::InvalidArgument("Executor has no CommandInfo");
+    AGORA_RETURN_IF_ERROR(validateCommand(executor.command()));
+  }
+  auto executors = check.agent.executors.find(check.framework.id);
+  const v1::ExecutorInfo* running = nullptr;
+  if (executors != check.agent.executors.end()) {
+    auto it = executors->second.find(executor.executor_id().value());
+    if (it != executors->second.end()) running = &it->second;
+  }
+  if (running != nullptr) {
+    v1::ExecutorInfo given = executor;
+    given.mutable_framework_id()->set_value(check.framework.id);
+    if (given.SerializeAsString() != running->SerializeAsString()) {
+      return Status::InvalidArgument("ExecutorInfo differs from the running executor's with the same ID");
+    }
+    return Resources();
+  }
+  if (executor.resources_size() == 0) return Resources();
+  return offeredForm(executor.resources(), check.role, "Executor");
+}
+
 }  // namespace
 
 Result<Resources> validateTask(const v1::TaskInfo& task, const TaskCheck& check) {
@@ -266,31 +298,11 @@ Result<Resources> validateTask(const v1::TaskInfo& task, const TaskCheck& check)
 
   if (task.has_executor()) {
     const v1::ExecutorInfo& executor = task.executor();
-    AGORA_RETURN_IF_ERROR(validateId(executor.executor_id().value(), "executor ID"));
-    if (executor.has_framework_id() && executor.framework_id().value() != check.framework.id) {
-      return Status::InvalidArgument("ExecutorInfo has another framework's ID");
-    }
     if (executor.type() == v1::ExecutorInfo::DEFAULT) {
       return Status::InvalidArgument("Executor of type DEFAULT is only for LAUNCH_GROUP");
     }
-    if (!executor.has_command()) return Status::InvalidArgument("Executor has no CommandInfo");
-    AGORA_RETURN_IF_ERROR(validateCommand(executor.command()));
-    auto executors = check.agent.executors.find(check.framework.id);
-    const v1::ExecutorInfo* running = nullptr;
-    if (executors != check.agent.executors.end()) {
-      auto it = executors->second.find(executor.executor_id().value());
-      if (it != executors->second.end()) running = &it->second;
-    }
-    if (running != nullptr) {
-      v1::ExecutorInfo given = executor;
-      given.mutable_framework_id()->set_value(check.framework.id);
-      if (given.SerializeAsString() != running->SerializeAsString()) {
-        return Status::InvalidArgument("ExecutorInfo differs from the running executor's with the same ID");
-      }
-    } else if (executor.resources_size() > 0) {
-      AGORA_ASSIGN_OR_RETURN(Resources executorResources, offeredForm(executor.resources(), check.role, "Executor"));
-      consumed += executorResources;
-    }
+    AGORA_ASSIGN_OR_RETURN(Resources executorResources, validateExecutor(executor, check));
+    consumed += executorResources;
   }
   if (!check.remaining.contains(consumed)) {
     return Status::InvalidArgument("Task uses more resources " + consumed.toString() + " than available " +
@@ -347,6 +359,38 @@ Result<Conversion> validateUnreserve(const v1::Offer::Operation::Unreserve& unre
   auto to = from.popReservation();
   if (!to.ok()) return to.error().withContext("Invalid UNRESERVE");
   return Conversion{from, *to};
+}
+
+
+Result<GroupConsumption> validateTaskGroup(const v1::ExecutorInfo& executor, const v1::TaskGroupInfo& group,
+                                           const TaskCheck& check) {
+  if (group.tasks_size() == 0) return Status::InvalidArgument("The task group is empty");
+  if (executor.type() != v1::ExecutorInfo::DEFAULT) {
+    return Status::InvalidArgument("LAUNCH_GROUP needs an executor of type DEFAULT");
+  }
+  GroupConsumption consumed;
+  AGORA_ASSIGN_OR_RETURN(consumed.executor, validateExecutor(executor, check));
+  consumed.total = consumed.executor;
+  std::set<std::string> ids;
+  for (const v1::TaskInfo& task : group.tasks()) {
+    const std::string& taskId = task.task_id().value();
+    if (!ids.insert(taskId).second) return Status::InvalidArgument("Task '" + quoteForLog(taskId) + "' appears twice in the group");
+    if (task.has_executor()) {
+      return Status::InvalidArgument("Task '" + quoteForLog(taskId) + "' of a group must not set an executor");
+    }
+    if (!task.has_command()) return Status::InvalidArgument("Task '" + quoteForLog(taskId) + "' of a group has no command");
+    // Each task against what the group has not taken yet.
+    Resources left = check.remaining - consumed.total;
+    AGORA_ASSIGN_OR_RETURN(Resources taskResources,
+                           validateTask(task, TaskCheck{check.framework, check.agent, check.role, left}));
+    consumed.tasks.push_back(taskResources);
+    consumed.total += taskResources;
+  }
+  if (!check.remaining.contains(consumed.total)) {
+    return Status::InvalidArgument("The task group uses more resources " + consumed.total.toString() +
+                                   " than available " + check.remaining.toString());
+  }
+  return consumed;
 }
 
 }  // namespace agora::master

@@ -46,8 +46,12 @@ void print(nlohmann::json line) { std::cout << line.dump() << std::endl; }
 class TestScheduler final : public sdk::Scheduler {
  public:
   TestScheduler(sdk::TaskRequest request, std::string command, int64_t tasks,
-                std::optional<v1::HealthCheck> healthCheck = std::nullopt)
-      : request_(request), command_(std::move(command)), wanted_(tasks), healthCheck_(std::move(healthCheck)) {}
+                std::optional<v1::HealthCheck> healthCheck = std::nullopt, bool group = false)
+      : request_(request),
+        command_(std::move(command)),
+        wanted_(tasks),
+        healthCheck_(std::move(healthCheck)),
+        group_(group) {}
 
   void more(int64_t n) { wanted_ += n; }
 
@@ -82,6 +86,15 @@ class TestScheduler final : public sdk::Scheduler {
       filters.set_refuse_seconds(0.5);
       if (tasks.empty()) {
         driver.decline({offer.id()}, filters);
+      } else if (group_) {
+        // The offer's tasks as one group on a DEFAULT executor.
+        v1::Offer::Operation operation;
+        operation.set_type(v1::Offer::Operation::LAUNCH_GROUP);
+        v1::ExecutorInfo* executor = operation.mutable_launch_group()->mutable_executor();
+        executor->set_type(v1::ExecutorInfo::DEFAULT);
+        executor->mutable_executor_id()->set_value("group-" + std::to_string(groups_++));
+        for (const v1::TaskInfo& task : tasks) *operation.mutable_launch_group()->mutable_task_group()->add_tasks() = task;
+        driver.accept({offer.id()}, {operation}, filters);
       } else {
         driver.launch({offer.id()}, tasks, filters);
       }
@@ -117,6 +130,8 @@ class TestScheduler final : public sdk::Scheduler {
   int64_t wanted_;
   int64_t launched_ = 0;
   std::optional<v1::HealthCheck> healthCheck_;
+  bool group_ = false;  // Launch each offer's tasks as one task group.
+  int groups_ = 0;
 };
 
 int fail(const std::string& message) {
@@ -142,6 +157,8 @@ int main(int argc, char** argv) {
   flags.add(&role, "role", "The framework's role", "*");
   std::string healthCheckJson;
   flags.add(&healthCheckJson, "health_check", "Each task's HealthCheck, as v1 JSON", "");
+  bool group = false;
+  flags.add(&group, "group", "Launch the tasks of each offer as one task group (DEFAULT executor)", false);
   if (Status s = flags.parse(argc, argv); !s.ok()) return fail(s.message());
   if (flags.helpRequested()) {
     std::cout << flags.usage();
@@ -157,7 +174,7 @@ int main(int argc, char** argv) {
     healthCheck.emplace();
     if (Status s = fromJson(healthCheckJson, &*healthCheck); !s.ok()) return fail("--health_check: " + s.message());
   }
-  TestScheduler scheduler(*request, command, numTasks, healthCheck);
+  TestScheduler scheduler(*request, command, numTasks, healthCheck, group);
   v1::FrameworkInfo framework;
   framework.set_name(name);
   framework.set_user("root");

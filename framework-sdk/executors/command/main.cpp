@@ -12,6 +12,7 @@
 #include "agora/common/logging.hpp"
 #include "agora/executor_driver.hpp"
 #include "command_executor.hpp"
+#include "default_executor.hpp"
 #include "process_runner.hpp"
 #include "task_checks.hpp"
 
@@ -33,16 +34,23 @@ CommandExecutorOptions commandOptions(const ExecutorEnvironment& environment) {
 // The driver, and the executor that runs on the driver's thread with its
 // clock: the driver is constructed first and calls the executor only once
 // started.
-struct CommandExecutorProcess {
-  explicit CommandExecutorProcess(ExecutorEnvironment environment)
+template <typename ExecutorType>
+struct ExecutorProcess {
+  explicit ExecutorProcess(ExecutorEnvironment environment)
       : driver(executor, std::move(environment)),
         runner([this](std::function<void()> fn) { driver.post(std::move(fn)); }),
         executor(driver.clock(), runner, commandOptions(driver.environment())) {}
 
   AgoraExecutorDriver driver;
   PosixProcessRunner runner;
-  CommandExecutor executor;
+  ExecutorType executor;
 };
+
+template <typename ExecutorType>
+Status runExecutor(ExecutorEnvironment environment) {
+  ExecutorProcess<ExecutorType> process(std::move(environment));
+  return process.driver.run();
+}
 
 }  // namespace
 
@@ -56,16 +64,19 @@ int main(int argc, char** argv) {
   }
   initLogging(LoggingOptions{});
   auto log = logger("executor");
-  log->info("Command executor {} of framework {} starting in {}", environment->executorId.value(),
+  // --default: the default executor, for task groups (default_executor.hpp).
+  bool groups = argc > 1 && std::string(argv[1]) == "--default";
+  const char* kind = groups ? "Default" : "Command";
+  log->info("{} executor {} of framework {} starting in {}", kind, environment->executorId.value(),
             environment->frameworkId.value(), environment->directory);
 
   std::string executorId = environment->executorId.value();
-  CommandExecutorProcess process(std::move(*environment));
-  Status status = process.driver.run();
+  Status status = groups ? runExecutor<DefaultExecutor>(std::move(*environment))
+                         : runExecutor<CommandExecutor>(std::move(*environment));
   if (!status.ok()) {
     std::cerr << "agora-executor: " << status.message() << std::endl;
     return EXIT_FAILURE;
   }
-  log->info("Command executor {} exiting", executorId);
+  log->info("{} executor {} exiting", kind, executorId);
   return EXIT_SUCCESS;
 }

@@ -120,17 +120,28 @@ void FakeAgent::onMessage(const PeerId&, internal::Envelope&& envelope) {
         messenger_->send(master_, std::move(pong));
       }
       break;
-    case internal::Envelope::kRunTask: {
-      const auto& run = envelope.run_task();
-      v1::Task task;
-      task.set_name(run.task().name());
-      *task.mutable_task_id() = run.task().task_id();
-      *task.mutable_framework_id() = run.framework_info().id();
-      *task.mutable_agent_id() = run.task().agent_id();
-      task.set_state(v1::TASK_STAGING);
-      *task.mutable_resources() = run.task().resources();
-      tasks_[run.task().task_id().value()] = task;
-      frameworks_[run.framework_info().id().value()] = run.framework_info();
+    case internal::Envelope::kRunTask:
+    case internal::Envelope::kRunTaskGroup: {
+      bool group = envelope.has_run_task_group();
+      const v1::FrameworkInfo& framework =
+          group ? envelope.run_task_group().framework_info() : envelope.run_task().framework_info();
+      std::vector<const v1::TaskInfo*> infos;
+      if (group) {
+        for (const auto& info : envelope.run_task_group().task_group().tasks()) infos.push_back(&info);
+      } else {
+        infos.push_back(&envelope.run_task().task());
+      }
+      for (const v1::TaskInfo* info : infos) {
+        v1::Task task;
+        task.set_name(info->name());
+        *task.mutable_task_id() = info->task_id();
+        *task.mutable_framework_id() = framework.id();
+        *task.mutable_agent_id() = info->agent_id();
+        task.set_state(v1::TASK_STAGING);
+        *task.mutable_resources() = info->resources();
+        tasks_[info->task_id().value()] = task;
+      }
+      frameworks_[framework.id().value()] = framework;
       break;
     }
     case internal::Envelope::kStatusUpdateAcknowledgement: {

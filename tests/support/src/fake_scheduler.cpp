@@ -137,6 +137,14 @@ v1::Offer::Operation FakeScheduler::launch(const std::vector<v1::TaskInfo>& task
   return operation;
 }
 
+v1::Offer::Operation FakeScheduler::launchGroup(const v1::ExecutorInfo& executor, const std::vector<v1::TaskInfo>& tasks) {
+  v1::Offer::Operation operation;
+  operation.set_type(v1::Offer::Operation::LAUNCH_GROUP);
+  *operation.mutable_launch_group()->mutable_executor() = executor;
+  for (const auto& task : tasks) *operation.mutable_launch_group()->mutable_task_group()->add_tasks() = task;
+  return operation;
+}
+
 v1::Offer::Operation FakeScheduler::reserve(const google::protobuf::RepeatedPtrField<v1::Resource>& resources) {
   v1::Offer::Operation operation;
   operation.set_type(v1::Offer::Operation::RESERVE);

@@ -90,6 +90,56 @@ TEST_F(ExecutorTest, CustomExecutorGetsQueuedTasksAfterSubscribing) {
   EXPECT_EQ(master_.count("exited_executor"), 1u);
 }
 
+TEST_F(ExecutorTest, TaskGroupsRunOnTheDefaultExecutorAndArriveWhole) {
+  v1::ExecutorInfo executor;
+  executor.set_type(v1::ExecutorInfo::DEFAULT);
+  executor.mutable_executor_id()->set_value("pod");
+  *executor.mutable_resources() = Resources::parse("cpus:0.1;mem:32").value().toProto();
+  auto runGroup = [&](std::vector<v1::TaskInfo> tasks) {
+    internal::Envelope envelope;
+    internal::RunTaskGroup* run = envelope.mutable_run_task_group();
+    *run->mutable_framework_info() = frameworkInfo();
+    *run->mutable_executor_info() = executor;
+    for (const auto& task : tasks) *run->mutable_task_group()->add_tasks() = task;
+    run->set_launch_executor(true);
+    toAgent(std::move(envelope));
+  };
+  runGroup({commandTask("web", "serve"), commandTask("sidecar", "tail")});
+  ASSERT_EQ(containerizer_.launches().size(), 1u);
+  const ContainerConfig& launch = containerizer_.launches()[0];
+  EXPECT_EQ(launch.argv, (std::vector<std::string>{"/opt/agora/libexec/agora-executor", "--default"}));
+  EXPECT_FALSE(launch.executorInfo.has_command()) << "the framework's ExecutorInfo is kept as given";
+  // Both tasks plus the executor's own 0.1 cpus and 32 MB.
+  EXPECT_EQ(launch.resources.scalar("cpus").toDouble(), 2.1);
+
+  subscribe(executor_, "pod");
+  EXPECT_EQ(executor_.count("executor_event.LAUNCH"), 1u) << "one LAUNCH_GROUP (a prefix count), no LAUNCH";
+  auto groups = executor_.ofType("executor_event.LAUNCH_GROUP");
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].executor_event().launch_group().task_group().tasks_size(), 2);
+
+  // A second group goes straight to the running executor, whole.
+  runGroup({commandTask("batch-1", "work"), commandTask("batch-2", "work")});
+  EXPECT_EQ(containerizer_.launches().size(), 1u);
+  groups = executor_.ofType("executor_event.LAUNCH_GROUP");
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[1].executor_event().launch_group().task_group().tasks(0).task_id().value(), "batch-1");
+  EXPECT_EQ(agent_->stateJson()["frameworks"][0]["executors"][0]["type"], "DEFAULT");
+
+  // Hostile: a task of a group with its own executor, a duplicate ID, a
+  // non-DEFAULT executor: dropped, nothing launched.
+  v1::TaskInfo withExecutor = commandTask("odd", "x");
+  *withExecutor.mutable_executor() = executor;
+  runGroup({withExecutor});
+  runGroup({commandTask("dup", "x"), commandTask("dup", "x")});
+  executor.set_type(v1::ExecutorInfo::CUSTOM);
+  executor.mutable_executor_id()->set_value("other");
+  runGroup({commandTask("custom", "x")});
+  EXPECT_EQ(containerizer_.launches().size(), 1u);
+  EXPECT_EQ(executor_.ofType("executor_event.LAUNCH_GROUP").size(), 2u);
+  EXPECT_EQ(metric("slave/dropped_messages"), 3);
+}
+
 TEST_F(ExecutorTest, KillBeforeSubscriptionIsAnsweredByTheAgent) {
   runTask(commandTask("t1"));
   killTask("t1");

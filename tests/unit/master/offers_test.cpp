@@ -163,6 +163,68 @@ TEST_F(MasterTest, InvalidTasksGetTaskErrorAndValidOnesLaunch) {
   EXPECT_EQ(metric("master/tasks_error"), 10);
 }
 
+// A task group on the DEFAULT executor: all or nothing (mesos.md §4.6,
+// LAUNCH_GROUP validation).
+TEST_F(MasterTest, LaunchGroupRunsAGroupOnTheDefaultExecutorAllOrNothing) {
+  startMaster();
+  FakeScheduler scheduler(network_);
+  FakeAgent agent(network_, clock_, "a1", "cpus:4;mem:1024");
+  subscribeAndOffer(scheduler, agent, FakeScheduler::frameworkInfo("f", {"dev"}));
+  const std::string agentId = *agent.agentId();
+  auto executor = [&] {
+    v1::ExecutorInfo info;
+    info.set_type(v1::ExecutorInfo::DEFAULT);
+    info.mutable_executor_id()->set_value("pod-1");
+    Resources::parse("cpus:0.1;mem:32").value().allocate("dev").toProto(info.mutable_resources());
+    return info;
+  }();
+
+  // Invalid: a task of the group names an executor. Nothing launches.
+  auto web = FakeScheduler::commandTask("web", agentId, "cpus:1;mem:128", "dev");
+  auto sidecar = FakeScheduler::commandTask("sidecar", agentId, "cpus:0.5;mem:64", "dev");
+  auto withExecutor = sidecar;
+  *withExecutor.mutable_executor() = executor;
+  scheduler.accept({scheduler.outstandingOffers()[0].id()},
+                   {FakeScheduler::launchGroup(executor, {web, withExecutor})}, 0);
+  settle();
+  ASSERT_EQ(scheduler.updates().size(), 2u);
+  for (const auto& status : scheduler.updates()) {
+    EXPECT_EQ(status.state(), v1::TASK_ERROR);
+    EXPECT_EQ(status.reason(), v1::TaskStatus::REASON_TASK_GROUP_INVALID);
+  }
+  EXPECT_EQ(agent.count("run_task_group"), 0u);
+
+  // A command executor's type for a group is refused too.
+  clock_.advance(std::chrono::seconds(1));
+  settle();
+  ASSERT_FALSE(scheduler.outstandingOffers().empty());
+  v1::ExecutorInfo custom = executor;
+  custom.set_type(v1::ExecutorInfo::CUSTOM);
+  custom.mutable_command()->set_value("my-executor");
+  v1::OfferID offer = scheduler.outstandingOffers()[0].id();
+  scheduler.clearEvents();
+  scheduler.accept({offer}, {FakeScheduler::launchGroup(custom, {web})}, 0);
+  settle();
+  ASSERT_EQ(scheduler.updates().size(), 1u);
+  EXPECT_THAT(scheduler.updates()[0].message(), ::testing::HasSubstr("DEFAULT"));
+
+  // Valid: one RunTaskGroup; the executor's resources are counted once.
+  clock_.advance(std::chrono::seconds(1));
+  settle();
+  ASSERT_FALSE(scheduler.outstandingOffers().empty());
+  offer = scheduler.outstandingOffers()[0].id();
+  scheduler.clearEvents();
+  scheduler.accept({offer}, {FakeScheduler::launchGroup(executor, {web, sidecar})});
+  settle();
+  EXPECT_TRUE(scheduler.updates().empty());
+  ASSERT_EQ(agent.count("run_task_group"), 1u);
+  EXPECT_EQ(agent.tasks().count("web"), 1u);
+  EXPECT_EQ(agent.tasks().count("sidecar"), 1u);
+  EXPECT_DOUBLE_EQ(metric("master/cpus_used"), 1.6);
+  EXPECT_DOUBLE_EQ(metric("master/mem_used"), 224);
+  EXPECT_EQ(metric("master/tasks_staging"), 2);
+}
+
 // ReservationTest.ReserveThenUnreserve + ReserveAndLaunchThenUnreserve.
 TEST_F(MasterTest, ReserveLaunchOnReservationThenUnreserve) {
   startMaster();

@@ -20,44 +20,19 @@ using testing::FakeAgent;
 using testing::InMemoryNetwork;
 using ::testing::HasSubstr;
 
+using testing::commandTask;
 using testing::exited;
 using testing::FakeRunner;
 using testing::signalled;
 
-v1::TaskInfo commandTask(const std::string& id, const std::string& command) {
-  v1::TaskInfo task;
-  task.set_name(id);
-  task.mutable_task_id()->set_value(id);
-  task.mutable_agent_id()->set_value("agent-1");
-  task.mutable_command()->set_value(command);
-  return task;
-}
-
-ExecutorEnvironment environment() {
-  ExecutorEnvironment env;
-  env.agentEndpoint = "ipc:///tmp/agent.sock";
-  env.frameworkId.set_value("fw-1");
-  env.executorId.set_value("t1");
-  env.checkpoint = true;
-  return env;
-}
-
-class CommandExecutorTest : public ::testing::Test {
+class CommandExecutorTest : public testing::ExecutorHarness {
  protected:
   void start(v1::FrameworkInfo framework = FakeAgent::defaultFramework()) {
     CommandExecutorOptions options;
     options.directory = "/sandbox";
     options.environment = {"PATH=/usr/bin:/bin", "HOME=/home/alice"};
     executor_ = std::make_unique<CommandExecutor>(clock_, runner_, options);
-    messenger_ = network_.attach(peer_, [this](const PeerId& from, internal::Envelope&& envelope) {
-      driver_->handle(from, std::move(envelope));
-    });
-    driver_ = std::make_unique<ExecutorDriverCore>(*executor_, environment(), clock_, *messenger_, agent_.id());
-    driver_->start();
-    network_.settle();
-    agent_.subscribed(peer_, framework);
-    network_.settle();
-    ASSERT_EQ(driver_->state(), ExecutorDriver::State::kSubscribed);
+    startDriver(*executor_, "t1", framework);
   }
 
   void launch(const v1::TaskInfo& task) {
@@ -65,14 +40,7 @@ class CommandExecutorTest : public ::testing::Test {
     network_.settle();
   }
 
-  FakeClock clock_;
-  InMemoryNetwork network_;
-  FakeAgent agent_{network_, "agent:1"};
-  FakeRunner runner_;
-  PeerId peer_ = newExecutorPeerId();
   std::unique_ptr<CommandExecutor> executor_;
-  std::unique_ptr<Messenger> messenger_;
-  std::unique_ptr<ExecutorDriverCore> driver_;
 };
 
 TEST_F(CommandExecutorTest, ExitZeroFinishesThenExitsOnAcknowledgement) {

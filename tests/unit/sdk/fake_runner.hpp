@@ -1,12 +1,18 @@
 #pragma once
 
-// A ProcessRunner for tests of the command executor and its checks.
+// A ProcessRunner for tests of the command and default executors and their
+// checks, and the harness those tests share.
 
 #include <map>
 #include <utility>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include "agora/common/clock.hpp"
+#include "agora/executor_core.hpp"
 #include "process_runner.hpp"
+#include "sdk_test_util.hpp"
 
 namespace agora::sdk::testing {
 
@@ -46,6 +52,51 @@ class FakeRunner : public ProcessRunner {
   std::vector<ProcessSpec> specs;
   std::vector<std::pair<int, int>> signals;
   std::map<int, ExitCallback> running;
+};
+
+inline v1::TaskInfo commandTask(const std::string& id, const std::string& command) {
+  v1::TaskInfo task;
+  task.set_name(id);
+  task.mutable_task_id()->set_value(id);
+  task.mutable_agent_id()->set_value("agent-1");
+  task.mutable_command()->set_value(command);
+  return task;
+}
+
+// An executor under test behind a real ExecutorDriverCore, talking to a
+// FakeAgent over the in-memory network, with a fake clock and runner.
+class ExecutorHarness : public ::testing::Test {
+ protected:
+  static ExecutorEnvironment environment(const std::string& executorId) {
+    ExecutorEnvironment env;
+    env.agentEndpoint = "ipc:///tmp/agent.sock";
+    env.frameworkId.set_value("fw-1");
+    env.executorId.set_value(executorId);
+    env.checkpoint = true;
+    return env;
+  }
+
+  // Starts a driver for `executor` and lets the agent subscribe it.
+  void startDriver(Executor& executor, const std::string& executorId,
+                   v1::FrameworkInfo framework = FakeAgent::defaultFramework()) {
+    messenger_ = network_.attach(peer_, [this](const PeerId& from, internal::Envelope&& envelope) {
+      driver_->handle(from, std::move(envelope));
+    });
+    driver_ = std::make_unique<ExecutorDriverCore>(executor, environment(executorId), clock_, *messenger_, agent_.id());
+    driver_->start();
+    network_.settle();
+    agent_.subscribed(peer_, framework);
+    network_.settle();
+    ASSERT_EQ(driver_->state(), ExecutorDriver::State::kSubscribed);
+  }
+
+  FakeClock clock_;
+  InMemoryNetwork network_;
+  FakeAgent agent_{network_, "agent:1"};
+  FakeRunner runner_;
+  PeerId peer_ = newExecutorPeerId();
+  std::unique_ptr<Messenger> messenger_;
+  std::unique_ptr<ExecutorDriverCore> driver_;
 };
 
 }  // namespace agora::sdk::testing

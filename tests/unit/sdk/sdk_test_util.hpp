@@ -144,6 +144,13 @@ class FakeAgent {
     send(to, std::move(event));
   }
 
+  void launchGroup(const PeerId& to, const std::vector<v1::TaskInfo>& tasks) {
+    v1::executor::Event event;
+    event.set_type(v1::executor::Event::LAUNCH_GROUP);
+    for (const v1::TaskInfo& task : tasks) *event.mutable_launch_group()->mutable_task_group()->add_tasks() = task;
+    send(to, std::move(event));
+  }
+
   void kill(const PeerId& to, const std::string& taskId, std::optional<Duration> grace = std::nullopt) {
     v1::executor::Event event;
     event.set_type(v1::executor::Event::KILL);

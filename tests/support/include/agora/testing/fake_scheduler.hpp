@@ -54,6 +54,7 @@ class FakeScheduler {
 
   // --- Operations ---------------------------------------------------------
   static v1::Offer::Operation launch(const std::vector<v1::TaskInfo>& tasks);
+  static v1::Offer::Operation launchGroup(const v1::ExecutorInfo& executor, const std::vector<v1::TaskInfo>& tasks);
   static v1::Offer::Operation reserve(const google::protobuf::RepeatedPtrField<v1::Resource>& resources);
   static v1::Offer::Operation unreserve(const google::protobuf::RepeatedPtrField<v1::Resource>& resources);
   // A command task using `resources` (text form, e.g. "cpus:1;mem:128"),
