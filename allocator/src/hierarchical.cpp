@@ -102,10 +102,10 @@ void HierarchicalAllocator::addAgent(const std::string& agentId, const Resources
     for (const std::string& role : resources.allocationRoles()) {
       auto it = frameworks_[fw]->roles.find(role);
       AGORA_CHECK(it != frameworks_[fw]->roles.end(), "used resources in a role the framework lacks");
-      Resources part =
-          resources.filter([&](const Resource& r) { return r.allocationRole == role; }).unallocate();
-      AGORA_CHECK(a.available.contains(part), "used resources exceed the agent's total");
-      a.available -= part;
+      Resources part = resources.filter([&](const Resource& r) { return r.allocationRole == role; });
+      Resources unallocated = part.unallocate();
+      AGORA_CHECK(a.available.contains(unallocated), "used resources exceed the agent's total");
+      a.available -= unallocated;
       QuantityVector scalars = QuantityVector::from(part.scalarQuantities(), *names_);
       QuantityVector unreserved = unreservedScalars(part);
       recordAllocation(idx, it->second, std::move(part), scalars, unreserved);
@@ -122,6 +122,7 @@ void HierarchicalAllocator::updateAgent(const std::string& agentId, const Resour
   AgentState& a = *agents_[idx];
   Resources allocated;
   for (const auto& [fwRole, resources] : a.allocations) allocated += resources;
+  allocated = std::move(allocated).unallocate();
   AGORA_CHECK(total.contains(allocated), "new agent total does not hold its allocations");
   trackReservations(a.total, -1);
   addTotal(a.totalScalars, -1);

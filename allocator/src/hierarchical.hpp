@@ -66,7 +66,10 @@ struct AgentState {
   bool active = true;
   Resources total;
   Resources available;  // total - Σ allocations; allocation role unset.
-  // Per framework-role (index into fwRoles_), in unallocated form.
+  // Per framework-role (index into fwRoles_), in allocated form (every
+  // slot's allocation role is the framework-role's role), so that an offer
+  // and the entry it was booked in share their slots (Resources is
+  // copy-on-write): making an offer copies no slot.
   std::vector<std::pair<uint32_t, Resources>> allocations;
 
   // Caches of `available`, refreshed on every change.
@@ -209,13 +212,14 @@ class HierarchicalAllocator final : public Allocator {
   void expireFilters(TimePoint now);
 
   // --- hierarchical_recover.cpp
-  // Books `resources` (unallocated form, already taken out of the agent's
+  // Books `resources` (allocated form, already taken out of the agent's
   // available) as allocated to the framework-role; `scalars` and
   // `unreserved` are its scalar and unreserved non-revocable quantities.
   void recordAllocation(uint32_t agent, uint32_t fwRole, Resources&& resources, const QuantityVector& scalars,
                         const QuantityVector& unreserved);
-  // The reverse: back into the agent's available.
-  void unallocate(uint32_t agent, uint32_t fwRole, const Resources& resources);
+  // The reverse (`resources` in allocated form): back into the agent's
+  // available. Returns them in unallocated form.
+  Resources unallocate(uint32_t agent, uint32_t fwRole, const Resources& resources);
   bool filterActive(const Filter& filter, TimePoint now) const;
   void clearFilters(FrameworkRole& fr);
 

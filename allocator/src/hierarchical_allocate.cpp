@@ -264,13 +264,15 @@ bool HierarchicalAllocator::tryOffer(uint32_t agentIdx, uint32_t roleIdx, uint32
     agent.cycleStamp = cycleCount_;
     agent.cycleOffers.clear();
   }
+  // The offer and the allocation entry share the slots (copy-on-write).
+  offered = std::move(offered).allocate(role.path);
   auto prior = std::find_if(agent.cycleOffers.begin(), agent.cycleOffers.end(),
                             [&](const auto& entry) { return entry.first == fwRole; });
   if (prior != agent.cycleOffers.end()) {
-    cycle.offers[prior->second].resources += offered.allocate(role.path);
+    cycle.offers[prior->second].resources += offered;
   } else {
     agent.cycleOffers.emplace_back(fwRole, cycle.offers.size());
-    cycle.offers.push_back(Offer{frameworks_[fr.framework]->id, role.path, agent.id, offered.allocate(role.path)});
+    cycle.offers.push_back(Offer{frameworks_[fr.framework]->id, role.path, agent.id, offered});
   }
   recordAllocation(agentIdx, fwRole, std::move(offered), scalars, unreserved);
   return true;

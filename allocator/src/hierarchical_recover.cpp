@@ -26,7 +26,7 @@ void HierarchicalAllocator::recordAllocation(uint32_t agentIdx, uint32_t fwRole,
   trackConsumed(fr.role, unreserved, +1);
 }
 
-void HierarchicalAllocator::unallocate(uint32_t agentIdx, uint32_t fwRole, const Resources& resources) {
+Resources HierarchicalAllocator::unallocate(uint32_t agentIdx, uint32_t fwRole, const Resources& resources) {
   AgentState& agent = *agents_[agentIdx];
   FrameworkRole& fr = *fwRoles_[fwRole];
   auto it = std::find_if(agent.allocations.begin(), agent.allocations.end(),
@@ -38,7 +38,8 @@ void HierarchicalAllocator::unallocate(uint32_t agentIdx, uint32_t fwRole, const
     agent.allocations.erase(it);
     std::erase(fr.allocatedAgents, agentIdx);
   }
-  agent.available += resources;
+  Resources unallocated = resources.unallocate();
+  agent.available += unallocated;
   refreshAvailable(agent);
 
   RoleState& role = roles_[fr.role];
@@ -46,6 +47,7 @@ void HierarchicalAllocator::unallocate(uint32_t agentIdx, uint32_t fwRole, const
   roleSorter_->unallocated(*role.client, scalars);
   role.frameworks->unallocated(fr.client, scalars);
   trackConsumed(fr.role, unreservedScalars(resources), -1);
+  return unallocated;
 }
 
 void HierarchicalAllocator::recoverResources(const std::string& frameworkId, const std::string& agentId,
@@ -58,13 +60,12 @@ void HierarchicalAllocator::recoverResources(const std::string& frameworkId, con
     auto it = frameworks_[fw]->roles.find(roleName);
     AGORA_CHECK(it != frameworks_[fw]->roles.end(), "recovered resources in a role the framework lacks");
     uint32_t fwRole = it->second;
-    Resources part =
-        resources.filter([&](const Resource& r) { return r.allocationRole == roleName; }).unallocate();
-    unallocate(agentIdx, fwRole, part);
+    Resources part = resources.filter([&](const Resource& r) { return r.allocationRole == roleName; });
+    Resources unallocated = unallocate(agentIdx, fwRole, part);
     if (refuse && refuse->count() > 0) {
       Filter filter;
       filter.id = nextFilterId_++;
-      filter.refused = std::move(part);
+      filter.refused = std::move(unallocated);
       filter.expiry = now + std::max(*refuse, std::chrono::duration_cast<Duration>(options_.allocationInterval));
       filter.installedBatch = batchCount_;
       expiries_.push_back(Expiry{filter.expiry, filter.id, agentIdx, fwRole});
@@ -95,10 +96,10 @@ void HierarchicalAllocator::updateAllocation(const std::string& frameworkId, con
   AgentState& agent = *agents_[agentIdx];
   auto entry = std::find_if(agent.allocations.begin(), agent.allocations.end(),
                             [&](const auto& e) { return e.first == fwRole; });
-  AGORA_CHECK(entry != agent.allocations.end() && entry->second.contains(fromU),
+  AGORA_CHECK(entry != agent.allocations.end() && entry->second.contains(from),
               "operation on resources not allocated to the framework");
-  entry->second -= fromU;
-  entry->second += toU;
+  entry->second -= from;
+  entry->second += to;
   agent.total -= fromU;
   agent.total += toU;
   trackReservations(fromU, -1);
@@ -199,7 +200,7 @@ Resources HierarchicalAllocator::allocation(const std::string& frameworkId, cons
   if (fw == kNone || agentIdx == kNone) return out;
   for (const auto& [fwRole, resources] : agents_[agentIdx]->allocations) {
     const FrameworkRole& fr = *fwRoles_[fwRole];
-    if (fr.framework == fw) out += resources.allocate(roles_[fr.role].path);
+    if (fr.framework == fw) out += resources;
   }
   return out;
 }
