@@ -90,6 +90,7 @@ void HierarchicalAllocator::addAgent(const std::string& agentId, const Resources
   AgentState& a = *agents_[idx];
   agentIds_.emplace(agentId, idx);
   a.id = agentId;
+  a.allocations.reserve(4);  // Not while making offers: a cycle should not allocate.
   a.total = total;
   a.available = total;
   a.totalScalars = QuantityVector::from(total.scalarQuantities(), *names_);
