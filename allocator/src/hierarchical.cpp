@@ -156,9 +156,7 @@ void HierarchicalAllocator::removeAgent(const std::string& agentId) {
   clusterAvailUnreserved_.subtract(a.availUnreserved);
   trackReservations(a.total, -1);
   addTotal(a.totalScalars, -1);
-  for (auto& fr : fwRoles_) {
-    if (fr) fr->filters.erase(idx);
-  }
+  for (uint32_t fwRole : a.filteredBy) fwRoles_[fwRole]->filters.erase(idx);  // filteredBy goes with the agent.
   agentIds_.erase(agentId);
   agents_[idx].reset();
   freeAgents_.push_back(idx);
@@ -249,6 +247,7 @@ void HierarchicalAllocator::maybeRemoveFrameworkRole(uint32_t fwRole) {
     role.sorterMarked = false;  // Gone with the client.
   }
   fw.roles.erase(role.path);
+  clearFilters(fwRole);  // Agents must not keep naming a framework-role that is gone.
   fwRoles_[fwRole].reset();
   freeFwRoles_.push_back(fwRole);
 }

@@ -239,8 +239,11 @@ bool HierarchicalAllocator::isAllocatable(const FrameworkRole& fr, const Quantit
   return std::any_of(sets.begin(), sets.end(), [&](const QuantityVector& min) { return counts.contains(min); });
 }
 
-bool HierarchicalAllocator::isFiltered(const FrameworkRole& fr, uint32_t agent, const Resources& candidate,
+bool HierarchicalAllocator::isFiltered(uint32_t fwRole, uint32_t agent, const Resources& candidate,
                                        TimePoint now) const {
+  const auto& filteredBy = agents_[agent]->filteredBy;
+  if (std::find(filteredBy.begin(), filteredBy.end(), fwRole) == filteredBy.end()) return false;
+  const FrameworkRole& fr = *fwRoles_[fwRole];
   auto it = fr.filters.find(agent);
   if (it == fr.filters.end()) return false;
   return std::any_of(it->second.begin(), it->second.end(), [&](const Filter& f) {
@@ -257,7 +260,7 @@ bool HierarchicalAllocator::tryOffer(uint32_t agentIdx, uint32_t roleIdx, uint32
   if (!buildCandidate(agent, role, fr, c)) return false;
   if (quotaRoles_ > 0 && (role.limitedHere || unsatisfiedRoles_ > 0) && !chopForQuota(roleIdx, c)) return false;
   if (!isAllocatable(fr, *c.counts)) return false;
-  if (!fr.filters.empty() && isFiltered(fr, agentIdx, *c.resources, cycle.now)) return false;
+  if (!agent.filteredBy.empty() && isFiltered(fwRole, agentIdx, *c.resources, cycle.now)) return false;
 
   QuantityVector scalars;
   QuantityVector unreserved;
@@ -297,7 +300,7 @@ bool HierarchicalAllocator::tryOffer(uint32_t agentIdx, uint32_t roleIdx, uint32
     cycle.previousOfAgent.push_back(agent.cycleFirstOffer);
     cycle.offerFwRole.push_back(fwRole);
     agent.cycleFirstOffer = static_cast<uint32_t>(cycle.offers.size());
-    cycle.offers.push_back(Offer{frameworks_[fr.framework]->id, role.path, agent.id, offered});
+    cycle.offers.emplace_back(frameworks_[fr.framework]->id, role.path, agent.id, offered);
   }
   recordAllocation(agentIdx, fwRole, std::move(offered), scalars, unreserved);
   return true;
@@ -322,7 +325,7 @@ void HierarchicalAllocator::expireFilters(TimePoint now) {
       continue;
     }
     filters.erase(f);
-    if (filters.empty()) fr.filters.erase(it);
+    if (filters.empty()) eraseFilters(e.fwRole, e.agent);
     if (agents_[e.agent]) markDirty(e.agent);
   }
   for (const Expiry& e : pending) {

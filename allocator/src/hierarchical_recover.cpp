@@ -70,7 +70,9 @@ void HierarchicalAllocator::recoverResources(const std::string& frameworkId, con
       filter.installedBatch = batchCount_;
       expiries_.push_back(Expiry{filter.expiry, filter.id, agentIdx, fwRole});
       std::push_heap(expiries_.begin(), expiries_.end(), std::greater<Expiry>());
-      fwRoles_[fwRole]->filters[agentIdx].push_back(std::move(filter));
+      auto& filters = fwRoles_[fwRole]->filters[agentIdx];
+      if (filters.empty()) agents_[agentIdx]->filteredBy.push_back(fwRole);
+      filters.push_back(std::move(filter));
     }
     maybeRemoveFrameworkRole(fwRole);
   }
@@ -119,9 +121,15 @@ bool HierarchicalAllocator::filterActive(const Filter& filter, TimePoint now) co
   return now < filter.expiry || batchCount_ <= filter.installedBatch + 1;
 }
 
-void HierarchicalAllocator::clearFilters(FrameworkRole& fr) {
+void HierarchicalAllocator::clearFilters(uint32_t fwRole) {
   // Heap entries of cleared filters are skipped when they come due.
+  FrameworkRole& fr = *fwRoles_[fwRole];
+  for (const auto& [agentIdx, filters] : fr.filters) std::erase(agents_[agentIdx]->filteredBy, fwRole);
   fr.filters.clear();
+}
+
+void HierarchicalAllocator::eraseFilters(uint32_t fwRole, uint32_t agentIdx) {
+  if (fwRoles_[fwRole]->filters.erase(agentIdx) > 0) std::erase(agents_[agentIdx]->filteredBy, fwRole);
 }
 
 void HierarchicalAllocator::suppressOffers(const std::string& frameworkId, const std::set<std::string>& roles) {
@@ -144,7 +152,7 @@ void HierarchicalAllocator::reviveOffers(const std::string& frameworkId, const s
     if (!roles.empty() && !roles.contains(role)) continue;
     fwRoles_[fwRole]->suppressed = false;
     state.info.suppressedRoles.erase(role);
-    clearFilters(*fwRoles_[fwRole]);
+    clearFilters(fwRole);
     updateSorterActivity(fwRole);
   }
   markAllDirty();
