@@ -342,7 +342,7 @@ Resources Resources::allocate(std::string_view role) && {
   if (!uniformAllocationRole()) {
     return mapSlots(*this, [role](Resource& r) { r.allocationRole = std::string(role); });
   }
-  if (!empty() && slots().front().allocationRole == role) return std::move(*this);
+  if (empty() || slots().front().allocationRole == role) return std::move(*this);
   for (Resource& r : items_.mut()) r.allocationRole = std::string(role);
   return std::move(*this);
 }
