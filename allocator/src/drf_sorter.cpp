@@ -63,7 +63,7 @@ void DrfSorter::resort(SorterNode* node) {
   }
 }
 
-void DrfSorter::startWalk(const std::function<bool(ClientId)>& visitor, bool markedOnly) {
+void DrfSorter::startWalk(SorterVisitor visitor, bool markedOnly) {
   if (dirty_) {
     resort(root());
     dirty_ = false;
@@ -72,10 +72,10 @@ void DrfSorter::startWalk(const std::function<bool(ClientId)>& visitor, bool mar
   walkNode(root(), visitor, markedOnly);
 }
 
-void DrfSorter::walk(const std::function<bool(ClientId)>& visitor) { startWalk(visitor, false); }
-void DrfSorter::walkMarked(const std::function<bool(ClientId)>& visitor) { startWalk(visitor, true); }
+void DrfSorter::walk(SorterVisitor visitor) { startWalk(visitor, false); }
+void DrfSorter::walkMarked(SorterVisitor visitor) { startWalk(visitor, true); }
 
-bool DrfSorter::walkNode(SorterNode* node, const std::function<bool(ClientId)>& visitor, bool markedOnly) {
+bool DrfSorter::walkNode(SorterNode* node, SorterVisitor visitor, bool markedOnly) {
   // Step past a child before visiting it: an allocation during the visit
   // moves the child (and only it) within this set, which leaves the next
   // iterator valid. A child that moved later is stamped and not revisited.

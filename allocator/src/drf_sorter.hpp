@@ -23,8 +23,8 @@ class DrfSorter final : public SorterTree {
  public:
   explicit DrfSorter(std::shared_ptr<ResourceNames> names) : SorterTree(std::move(names)) {}
 
-  void walk(const std::function<bool(ClientId)>& visitor) override;
-  void walkMarked(const std::function<bool(ClientId)>& visitor) override;
+  void walk(SorterVisitor visitor) override;
+  void walkMarked(SorterVisitor visitor) override;
 
  protected:
   void childAdded(SorterNode* parent, SorterNode* child) override;
@@ -36,10 +36,10 @@ class DrfSorter final : public SorterTree {
 
  private:
   void resort(SorterNode* node);
-  void startWalk(const std::function<bool(ClientId)>& visitor, bool markedOnly);
+  void startWalk(SorterVisitor visitor, bool markedOnly);
   void insertMarked(SorterNode* node);
   void eraseMarked(SorterNode* node);
-  bool walkNode(SorterNode* node, const std::function<bool(ClientId)>& visitor, bool markedOnly);
+  bool walkNode(SorterNode* node, SorterVisitor visitor, bool markedOnly);
 
   // Every key is stale: the sets are left alone until the next walk
   // rebuilds them from the children vectors.

@@ -90,6 +90,7 @@ void HierarchicalAllocator::addAgent(const std::string& agentId, const Resources
   AgentState& a = *agents_[idx];
   agentIds_.emplace(agentId, idx);
   a.id = agentId;
+  a.allocations.reserve(4);  // Not while making offers: a cycle should not allocate.
   a.total = total;
   a.available = total;
   a.totalScalars = QuantityVector::from(total.scalarQuantities(), *names_);
@@ -102,10 +103,10 @@ void HierarchicalAllocator::addAgent(const std::string& agentId, const Resources
     for (const std::string& role : resources.allocationRoles()) {
       auto it = frameworks_[fw]->roles.find(role);
       AGORA_CHECK(it != frameworks_[fw]->roles.end(), "used resources in a role the framework lacks");
-      Resources part =
-          resources.filter([&](const Resource& r) { return r.allocationRole == role; }).unallocate();
-      AGORA_CHECK(a.available.contains(part), "used resources exceed the agent's total");
-      a.available -= part;
+      Resources part = resources.filter([&](const Resource& r) { return r.allocationRole == role; });
+      Resources unallocated = part.unallocate();
+      AGORA_CHECK(a.available.contains(unallocated), "used resources exceed the agent's total");
+      a.available -= unallocated;
       QuantityVector scalars = QuantityVector::from(part.scalarQuantities(), *names_);
       QuantityVector unreserved = unreservedScalars(part);
       recordAllocation(idx, it->second, std::move(part), scalars, unreserved);
@@ -122,6 +123,7 @@ void HierarchicalAllocator::updateAgent(const std::string& agentId, const Resour
   AgentState& a = *agents_[idx];
   Resources allocated;
   for (const auto& [fwRole, resources] : a.allocations) allocated += resources;
+  allocated = std::move(allocated).unallocate();
   AGORA_CHECK(total.contains(allocated), "new agent total does not hold its allocations");
   trackReservations(a.total, -1);
   addTotal(a.totalScalars, -1);
@@ -154,9 +156,7 @@ void HierarchicalAllocator::removeAgent(const std::string& agentId) {
   clusterAvailUnreserved_.subtract(a.availUnreserved);
   trackReservations(a.total, -1);
   addTotal(a.totalScalars, -1);
-  for (auto& fr : fwRoles_) {
-    if (fr) fr->filters.erase(idx);
-  }
+  for (uint32_t fwRole : a.filteredBy) fwRoles_[fwRole]->filters.erase(idx);  // filteredBy goes with the agent.
   agentIds_.erase(agentId);
   agents_[idx].reset();
   freeAgents_.push_back(idx);
@@ -247,6 +247,7 @@ void HierarchicalAllocator::maybeRemoveFrameworkRole(uint32_t fwRole) {
     role.sorterMarked = false;  // Gone with the client.
   }
   fw.roles.erase(role.path);
+  clearFilters(fwRole);  // Agents must not keep naming a framework-role that is gone.
   fwRoles_[fwRole].reset();
   freeFwRoles_.push_back(fwRole);
 }

@@ -61,28 +61,39 @@ struct Filter {
   uint64_t installedBatch = 0;  // Batch cycles started before installation.
 };
 
+// Fields in the order a cycle reads them: what deciding and making an offer
+// touches comes first and together (a cycle over 10,000 agents is bound by
+// cache misses, one agent after the other), the rest after.
 struct AgentState {
-  std::string id;
   bool active = true;
-  Resources total;
-  Resources available;  // total - Σ allocations; allocation role unset.
-  // Per framework-role (index into fwRoles_), in unallocated form.
-  std::vector<std::pair<uint32_t, Resources>> allocations;
-
-  // Caches of `available`, refreshed on every change.
-  QuantityVector availScalars;
-  QuantityVector availUnreserved;  // Unreserved, non-revocable scalars.
-  QuantityVector availCounts;      // Every name; ranges and sets counted.
-  bool availPlain = true;          // Nothing reserved or revocable.
-  QuantityVector totalScalars;
-
+  bool availPlain = true;  // Nothing available is reserved or revocable.
+  bool inDirtyList = false;
+  // The first offer made to this agent in the current allocate() call
+  // (an index into it; the others are chained from there), valid while
+  // cycleStamp is that call's.
+  uint32_t cycleFirstOffer = kNone;
+  uint64_t cycleStamp = 0;
   // Dirty tracking: settled while settledEpoch == the allocator's epoch.
   uint64_t settledEpoch = 0;
-  bool inDirtyList = false;
+  Resources available;  // total - Σ allocations; allocation role unset.
+  // Per framework-role (index into fwRoles_), in allocated form (every
+  // slot's allocation role is the framework-role's role), so that an offer
+  // and the entry it was booked in share their slots (Resources is
+  // copy-on-write): making an offer copies no slot.
+  std::vector<std::pair<uint32_t, Resources>> allocations;
+  // The framework-roles with refuse filters on this agent (keys of their
+  // `filters` maps), so that the cycle asks the others' maps nothing: the
+  // list is in a cache line the cycle reads anyway, the maps are not.
+  std::vector<uint32_t> filteredBy;
 
-  // Offers made to this agent in the current allocate() call.
-  uint64_t cycleStamp = 0;
-  std::vector<std::pair<uint32_t, size_t>> cycleOffers;  // fwRole -> offer index.
+  // Caches of `available`, refreshed on every change.
+  QuantityVector availCounts;      // Every name; ranges and sets counted.
+  QuantityVector availScalars;
+  QuantityVector availUnreserved;  // Unreserved, non-revocable scalars.
+
+  std::string id;
+  Resources total;
+  QuantityVector totalScalars;
 };
 
 struct FrameworkRole {
@@ -92,7 +103,8 @@ struct FrameworkRole {
   bool subscribed = true;
   bool suppressed = false;
   bool sorterActive = false;
-  // Agent index -> filters. Small: one per decline on that agent.
+  // Agent index -> filters. Small: one per decline on that agent. Every
+  // key's agent lists this framework-role in its `filteredBy`.
   std::unordered_map<uint32_t, std::vector<Filter>> filters;
   std::vector<uint32_t> allocatedAgents;  // Agents holding an allocation entry.
   std::optional<std::vector<QuantityVector>> minAllocatable;  // Override.
@@ -199,25 +211,29 @@ class HierarchicalAllocator final : public Allocator {
   QuantityVector unreservedScalars(const Resources& resources);
 
   // --- hierarchical_allocate.cpp
+  void prefetchAhead(const std::vector<uint32_t>& visit, size_t i) const;
   void allocateAgent(uint32_t agent, bool stageOne, Cycle& cycle);
   bool tryOffer(uint32_t agent, uint32_t role, uint32_t fwRole, Cycle& cycle);
   bool buildCandidate(AgentState& agent, RoleState& role, FrameworkRole& fr, Candidate& c);
   bool chopForQuota(uint32_t role, Candidate& c);
   void ownStorage(Candidate& c);  // Points `c` at its own storage and vectors.
   bool isAllocatable(const FrameworkRole& fr, const QuantityVector& counts) const;
-  bool isFiltered(const FrameworkRole& fr, uint32_t agent, const Resources& candidate, TimePoint now) const;
+  bool isFiltered(uint32_t fwRole, uint32_t agent, const Resources& candidate, TimePoint now) const;
   void expireFilters(TimePoint now);
 
   // --- hierarchical_recover.cpp
-  // Books `resources` (unallocated form, already taken out of the agent's
+  // Books `resources` (allocated form, already taken out of the agent's
   // available) as allocated to the framework-role; `scalars` and
   // `unreserved` are its scalar and unreserved non-revocable quantities.
   void recordAllocation(uint32_t agent, uint32_t fwRole, Resources&& resources, const QuantityVector& scalars,
                         const QuantityVector& unreserved);
-  // The reverse: back into the agent's available.
-  void unallocate(uint32_t agent, uint32_t fwRole, const Resources& resources);
+  // The reverse (`resources` in allocated form): back into the agent's
+  // available. Returns them in unallocated form.
+  Resources unallocate(uint32_t agent, uint32_t fwRole, const Resources& resources);
   bool filterActive(const Filter& filter, TimePoint now) const;
-  void clearFilters(FrameworkRole& fr);
+  void clearFilters(uint32_t fwRole);
+  // Drops the framework-role's filters on the agent (keeping filteredBy in step).
+  void eraseFilters(uint32_t fwRole, uint32_t agent);
 
   Options options_;
   std::shared_ptr<ResourceNames> names_ = std::make_shared<ResourceNames>();

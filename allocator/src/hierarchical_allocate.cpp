@@ -18,6 +18,10 @@ struct HierarchicalAllocator::Cycle {
   TimePoint now;
   bool frameworkScoped = false;
   std::vector<Offer> offers;
+  // Per offer: its framework-role, and the agent's previous offer in this
+  // call (kNone for its first), so that stage 2 finds stage 1's offer.
+  std::vector<uint32_t> offerFwRole;
+  std::vector<uint32_t> previousOfAgent;
 };
 
 // What one framework-role could be offered on one agent. Points at the
@@ -76,10 +80,18 @@ std::vector<Offer> HierarchicalAllocator::allocate(TimePoint now, const Scope& s
   // Usually about one offer per visited agent: growing the vector by
   // doubling would move every offer made so far several times.
   cycle.offers.reserve(visit.size());
+  cycle.offerFwRole.reserve(visit.size());
+  cycle.previousOfAgent.reserve(visit.size());
   if (unsatisfiedRoles_ > 0) {
-    for (uint32_t a : visit) allocateAgent(a, /*stageOne=*/true, cycle);
+    for (size_t i = 0; i < visit.size(); ++i) {
+      prefetchAhead(visit, i);
+      allocateAgent(visit[i], /*stageOne=*/true, cycle);
+    }
   }
-  for (uint32_t a : visit) allocateAgent(a, /*stageOne=*/false, cycle);
+  for (size_t i = 0; i < visit.size(); ++i) {
+    prefetchAhead(visit, i);
+    allocateAgent(visit[i], /*stageOne=*/false, cycle);
+  }
 
   // A full-scope pass leaves nothing offerable on the agents it visited.
   if (!cycle.frameworkScoped) {
@@ -93,6 +105,17 @@ std::vector<Offer> HierarchicalAllocator::allocate(TimePoint now, const Scope& s
     }
   }
   return std::move(cycle.offers);
+}
+
+void HierarchicalAllocator::prefetchAhead(const std::vector<uint32_t>& visit, size_t i) const {
+  // Agents are visited one after the other and each costs a few hundred
+  // nanoseconds, mostly in cache misses on its state: asking for the next
+  // ones early overlaps those misses with the work on this one.
+  if (i + 2 < visit.size()) {
+    const auto* state = reinterpret_cast<const char*>(agents_[visit[i + 2]].get());
+    for (size_t line = 0; line < sizeof(AgentState); line += 64) __builtin_prefetch(state + line);
+  }
+  if (i + 1 < visit.size()) agents_[visit[i + 1]]->available.prefetch();
 }
 
 void HierarchicalAllocator::allocateAgent(uint32_t agentIdx, bool stageOne, Cycle& cycle) {
@@ -216,8 +239,11 @@ bool HierarchicalAllocator::isAllocatable(const FrameworkRole& fr, const Quantit
   return std::any_of(sets.begin(), sets.end(), [&](const QuantityVector& min) { return counts.contains(min); });
 }
 
-bool HierarchicalAllocator::isFiltered(const FrameworkRole& fr, uint32_t agent, const Resources& candidate,
+bool HierarchicalAllocator::isFiltered(uint32_t fwRole, uint32_t agent, const Resources& candidate,
                                        TimePoint now) const {
+  const auto& filteredBy = agents_[agent]->filteredBy;
+  if (std::find(filteredBy.begin(), filteredBy.end(), fwRole) == filteredBy.end()) return false;
+  const FrameworkRole& fr = *fwRoles_[fwRole];
   auto it = fr.filters.find(agent);
   if (it == fr.filters.end()) return false;
   return std::any_of(it->second.begin(), it->second.end(), [&](const Filter& f) {
@@ -234,7 +260,7 @@ bool HierarchicalAllocator::tryOffer(uint32_t agentIdx, uint32_t roleIdx, uint32
   if (!buildCandidate(agent, role, fr, c)) return false;
   if (quotaRoles_ > 0 && (role.limitedHere || unsatisfiedRoles_ > 0) && !chopForQuota(roleIdx, c)) return false;
   if (!isAllocatable(fr, *c.counts)) return false;
-  if (!fr.filters.empty() && isFiltered(fr, agentIdx, *c.resources, cycle.now)) return false;
+  if (!agent.filteredBy.empty() && isFiltered(fwRole, agentIdx, *c.resources, cycle.now)) return false;
 
   QuantityVector scalars;
   QuantityVector unreserved;
@@ -262,15 +288,19 @@ bool HierarchicalAllocator::tryOffer(uint32_t agentIdx, uint32_t roleIdx, uint32
   // One offer per agent × framework-role per call: stage 2 adds to stage 1's.
   if (agent.cycleStamp != cycleCount_) {
     agent.cycleStamp = cycleCount_;
-    agent.cycleOffers.clear();
+    agent.cycleFirstOffer = kNone;
   }
-  auto prior = std::find_if(agent.cycleOffers.begin(), agent.cycleOffers.end(),
-                            [&](const auto& entry) { return entry.first == fwRole; });
-  if (prior != agent.cycleOffers.end()) {
-    cycle.offers[prior->second].resources += offered.allocate(role.path);
+  uint32_t prior = agent.cycleFirstOffer;
+  while (prior != kNone && cycle.offerFwRole[prior] != fwRole) prior = cycle.previousOfAgent[prior];
+  // The offer and the allocation entry share the slots (copy-on-write).
+  offered = std::move(offered).allocate(role.path);
+  if (prior != kNone) {
+    cycle.offers[prior].resources += offered;
   } else {
-    agent.cycleOffers.emplace_back(fwRole, cycle.offers.size());
-    cycle.offers.push_back(Offer{frameworks_[fr.framework]->id, role.path, agent.id, offered.allocate(role.path)});
+    cycle.previousOfAgent.push_back(agent.cycleFirstOffer);
+    cycle.offerFwRole.push_back(fwRole);
+    agent.cycleFirstOffer = static_cast<uint32_t>(cycle.offers.size());
+    cycle.offers.emplace_back(frameworks_[fr.framework]->id, role.path, agent.id, offered);
   }
   recordAllocation(agentIdx, fwRole, std::move(offered), scalars, unreserved);
   return true;
@@ -295,7 +325,7 @@ void HierarchicalAllocator::expireFilters(TimePoint now) {
       continue;
     }
     filters.erase(f);
-    if (filters.empty()) fr.filters.erase(it);
+    if (filters.empty()) eraseFilters(e.fwRole, e.agent);
     if (agents_[e.agent]) markDirty(e.agent);
   }
   for (const Expiry& e : pending) {

@@ -26,7 +26,7 @@ void HierarchicalAllocator::recordAllocation(uint32_t agentIdx, uint32_t fwRole,
   trackConsumed(fr.role, unreserved, +1);
 }
 
-void HierarchicalAllocator::unallocate(uint32_t agentIdx, uint32_t fwRole, const Resources& resources) {
+Resources HierarchicalAllocator::unallocate(uint32_t agentIdx, uint32_t fwRole, const Resources& resources) {
   AgentState& agent = *agents_[agentIdx];
   FrameworkRole& fr = *fwRoles_[fwRole];
   auto it = std::find_if(agent.allocations.begin(), agent.allocations.end(),
@@ -38,7 +38,8 @@ void HierarchicalAllocator::unallocate(uint32_t agentIdx, uint32_t fwRole, const
     agent.allocations.erase(it);
     std::erase(fr.allocatedAgents, agentIdx);
   }
-  agent.available += resources;
+  Resources unallocated = resources.unallocate();
+  agent.available += unallocated;
   refreshAvailable(agent);
 
   RoleState& role = roles_[fr.role];
@@ -46,6 +47,7 @@ void HierarchicalAllocator::unallocate(uint32_t agentIdx, uint32_t fwRole, const
   roleSorter_->unallocated(*role.client, scalars);
   role.frameworks->unallocated(fr.client, scalars);
   trackConsumed(fr.role, unreservedScalars(resources), -1);
+  return unallocated;
 }
 
 void HierarchicalAllocator::recoverResources(const std::string& frameworkId, const std::string& agentId,
@@ -58,18 +60,19 @@ void HierarchicalAllocator::recoverResources(const std::string& frameworkId, con
     auto it = frameworks_[fw]->roles.find(roleName);
     AGORA_CHECK(it != frameworks_[fw]->roles.end(), "recovered resources in a role the framework lacks");
     uint32_t fwRole = it->second;
-    Resources part =
-        resources.filter([&](const Resource& r) { return r.allocationRole == roleName; }).unallocate();
-    unallocate(agentIdx, fwRole, part);
+    Resources part = resources.filter([&](const Resource& r) { return r.allocationRole == roleName; });
+    Resources unallocated = unallocate(agentIdx, fwRole, part);
     if (refuse && refuse->count() > 0) {
       Filter filter;
       filter.id = nextFilterId_++;
-      filter.refused = std::move(part);
+      filter.refused = std::move(unallocated);
       filter.expiry = now + std::max(*refuse, std::chrono::duration_cast<Duration>(options_.allocationInterval));
       filter.installedBatch = batchCount_;
       expiries_.push_back(Expiry{filter.expiry, filter.id, agentIdx, fwRole});
       std::push_heap(expiries_.begin(), expiries_.end(), std::greater<Expiry>());
-      fwRoles_[fwRole]->filters[agentIdx].push_back(std::move(filter));
+      auto& filters = fwRoles_[fwRole]->filters[agentIdx];
+      if (filters.empty()) agents_[agentIdx]->filteredBy.push_back(fwRole);
+      filters.push_back(std::move(filter));
     }
     maybeRemoveFrameworkRole(fwRole);
   }
@@ -95,10 +98,10 @@ void HierarchicalAllocator::updateAllocation(const std::string& frameworkId, con
   AgentState& agent = *agents_[agentIdx];
   auto entry = std::find_if(agent.allocations.begin(), agent.allocations.end(),
                             [&](const auto& e) { return e.first == fwRole; });
-  AGORA_CHECK(entry != agent.allocations.end() && entry->second.contains(fromU),
+  AGORA_CHECK(entry != agent.allocations.end() && entry->second.contains(from),
               "operation on resources not allocated to the framework");
-  entry->second -= fromU;
-  entry->second += toU;
+  entry->second -= from;
+  entry->second += to;
   agent.total -= fromU;
   agent.total += toU;
   trackReservations(fromU, -1);
@@ -118,9 +121,15 @@ bool HierarchicalAllocator::filterActive(const Filter& filter, TimePoint now) co
   return now < filter.expiry || batchCount_ <= filter.installedBatch + 1;
 }
 
-void HierarchicalAllocator::clearFilters(FrameworkRole& fr) {
+void HierarchicalAllocator::clearFilters(uint32_t fwRole) {
   // Heap entries of cleared filters are skipped when they come due.
+  FrameworkRole& fr = *fwRoles_[fwRole];
+  for (const auto& [agentIdx, filters] : fr.filters) std::erase(agents_[agentIdx]->filteredBy, fwRole);
   fr.filters.clear();
+}
+
+void HierarchicalAllocator::eraseFilters(uint32_t fwRole, uint32_t agentIdx) {
+  if (fwRoles_[fwRole]->filters.erase(agentIdx) > 0) std::erase(agents_[agentIdx]->filteredBy, fwRole);
 }
 
 void HierarchicalAllocator::suppressOffers(const std::string& frameworkId, const std::set<std::string>& roles) {
@@ -143,7 +152,7 @@ void HierarchicalAllocator::reviveOffers(const std::string& frameworkId, const s
     if (!roles.empty() && !roles.contains(role)) continue;
     fwRoles_[fwRole]->suppressed = false;
     state.info.suppressedRoles.erase(role);
-    clearFilters(*fwRoles_[fwRole]);
+    clearFilters(fwRole);
     updateSorterActivity(fwRole);
   }
   markAllDirty();
@@ -199,7 +208,7 @@ Resources HierarchicalAllocator::allocation(const std::string& frameworkId, cons
   if (fw == kNone || agentIdx == kNone) return out;
   for (const auto& [fwRole, resources] : agents_[agentIdx]->allocations) {
     const FrameworkRole& fr = *fwRoles_[fwRole];
-    if (fr.framework == fw) out += resources.allocate(roles_[fr.role].path);
+    if (fr.framework == fw) out += resources;
   }
   return out;
 }

@@ -28,59 +28,101 @@ QuantityVector QuantityVector::from(const ResourceQuantities& quantities, Resour
 
 ResourceQuantities QuantityVector::toQuantities(const ResourceNames& names) const {
   ResourceQuantities out;
-  for (size_t i = 0; i < v_.size(); ++i) {
-    if (v_[i] != 0) out.set(names.name(static_cast<uint32_t>(i)), Scalar::fromMillis(v_[i]));
+  const int64_t* v = data();
+  for (size_t i = 0; i < size_; ++i) {
+    if (v[i] != 0) out.set(names.name(static_cast<uint32_t>(i)), Scalar::fromMillis(v[i]));
   }
   return out;
 }
 
-void QuantityVector::set(size_t id, int64_t millis) {
-  if (id >= v_.size()) {
-    if (millis == 0) return;
-    v_.resize(id + 1, 0);
+void QuantityVector::grow(size_t n) {
+  if (n > capacity_) {
+    size_t capacity = std::max<size_t>(n, 2 * capacity_);
+    auto bigger = std::make_unique<int64_t[]>(capacity);  // Zeroed.
+    std::copy_n(data(), size_, bigger.get());
+    heap_ = std::move(bigger);
+    capacity_ = static_cast<uint32_t>(capacity);
+  } else {
+    std::fill(data() + size_, data() + n, 0);
   }
-  v_[id] = millis;
+  size_ = static_cast<uint32_t>(n);
+}
+
+void QuantityVector::assign(const QuantityVector& other) {
+  size_ = 0;
+  if (other.size_ > size_) grow(other.size_);
+  std::copy_n(other.data(), other.size_, data());
+  size_ = other.size_;
+}
+
+void QuantityVector::take(QuantityVector& other) noexcept {
+  size_ = other.size_;
+  capacity_ = other.capacity_;
+  heap_ = std::move(other.heap_);
+  if (!heap_) std::copy_n(other.inline_, size_, inline_);
+  other.size_ = 0;
+  other.capacity_ = kInline;
+}
+
+void QuantityVector::set(size_t id, int64_t millis) {
+  if (id >= size_) {
+    if (millis == 0) return;
+    grow(id + 1);
+  }
+  data()[id] = millis;
 }
 
 bool QuantityVector::isZero() const {
-  return std::all_of(v_.begin(), v_.end(), [](int64_t x) { return x == 0; });
+  const int64_t* v = data();
+  return std::all_of(v, v + size_, [](int64_t x) { return x == 0; });
 }
 
 void QuantityVector::add(const QuantityVector& other) {
-  if (other.v_.size() > v_.size()) v_.resize(other.v_.size(), 0);
-  for (size_t i = 0; i < other.v_.size(); ++i) v_[i] += other.v_[i];
+  if (other.size_ > size_) grow(other.size_);
+  int64_t* v = data();
+  const int64_t* w = other.data();
+  for (size_t i = 0; i < other.size_; ++i) v[i] += w[i];
 }
 
 void QuantityVector::subtract(const QuantityVector& other) {
-  if (other.v_.size() > v_.size()) v_.resize(other.v_.size(), 0);
-  for (size_t i = 0; i < other.v_.size(); ++i) {
-    v_[i] -= other.v_[i];
-    AGORA_CHECK(v_[i] >= 0, "quantity went negative");
+  if (other.size_ > size_) grow(other.size_);
+  int64_t* v = data();
+  const int64_t* w = other.data();
+  bool negative = false;
+  for (size_t i = 0; i < other.size_; ++i) {
+    v[i] -= w[i];
+    negative |= v[i] < 0;
   }
+  AGORA_CHECK(!negative, "quantity went negative");
 }
 
 void QuantityVector::subtractSaturating(const QuantityVector& other) {
-  size_t n = std::min(v_.size(), other.v_.size());
-  for (size_t i = 0; i < n; ++i) v_[i] = std::max<int64_t>(0, v_[i] - other.v_[i]);
+  size_t n = std::min(size_, other.size_);
+  int64_t* v = data();
+  const int64_t* w = other.data();
+  for (size_t i = 0; i < n; ++i) v[i] = std::max<int64_t>(0, v[i] - w[i]);
 }
 
 bool QuantityVector::contains(const QuantityVector& other) const {
-  for (size_t i = 0; i < other.v_.size(); ++i) {
-    if (other.v_[i] > (*this)[i]) return false;
+  const int64_t* w = other.data();
+  for (size_t i = 0; i < other.size_; ++i) {
+    if (w[i] > (*this)[i]) return false;
   }
   return true;
 }
 
 bool QuantityVector::intersects(const QuantityVector& other) const {
-  size_t n = std::min(v_.size(), other.v_.size());
+  size_t n = std::min(size_, other.size_);
+  const int64_t* v = data();
+  const int64_t* w = other.data();
   for (size_t i = 0; i < n; ++i) {
-    if (v_[i] > 0 && other.v_[i] > 0) return true;
+    if (v[i] > 0 && w[i] > 0) return true;
   }
   return false;
 }
 
 bool QuantityVector::operator==(const QuantityVector& other) const {
-  size_t n = std::max(v_.size(), other.v_.size());
+  size_t n = std::max(size_, other.size_);
   for (size_t i = 0; i < n; ++i) {
     if ((*this)[i] != other[i]) return false;
   }

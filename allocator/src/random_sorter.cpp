@@ -6,9 +6,9 @@
 
 namespace agora::allocator {
 
-void RandomSorter::walk(const std::function<bool(ClientId)>& visitor) { walkNode(root(), visitor); }
+void RandomSorter::walk(SorterVisitor visitor) { walkNode(root(), visitor); }
 
-bool RandomSorter::walkNode(SorterNode* node, const std::function<bool(ClientId)>& visitor) {
+bool RandomSorter::walkNode(SorterNode* node, SorterVisitor visitor) {
   // Weighted sampling without replacement (Efraimidis-Spirakis): order by
   // an exponential variate scaled down by the weight.
   std::vector<std::pair<double, SorterNode*>> order;

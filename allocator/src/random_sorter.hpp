@@ -16,7 +16,7 @@ class RandomSorter final : public SorterTree {
   RandomSorter(std::shared_ptr<ResourceNames> names, uint64_t seed)
       : SorterTree(std::move(names)), rng_(seed) {}
 
-  void walk(const std::function<bool(ClientId)>& visitor) override;
+  void walk(SorterVisitor visitor) override;
 
  protected:
   void childAdded(SorterNode*, SorterNode*) override {}
@@ -26,7 +26,7 @@ class RandomSorter final : public SorterTree {
   void totalChanged() override {}
 
  private:
-  bool walkNode(SorterNode* node, const std::function<bool(ClientId)>& visitor);
+  bool walkNode(SorterNode* node, SorterVisitor visitor);
 
   std::mt19937_64 rng_;
 };

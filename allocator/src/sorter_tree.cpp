@@ -223,7 +223,7 @@ void SorterTree::setMarked(ClientId client, bool marked) {
 
 bool SorterTree::isMarked(ClientId client) const { return clientNode(client)->marked; }
 
-void SorterTree::walkMarked(const std::function<bool(ClientId)>& visitor) {
+void SorterTree::walkMarked(SorterVisitor visitor) {
   walk([&](ClientId client) { return !clientNode(client)->marked || visitor(client); });
 }
 

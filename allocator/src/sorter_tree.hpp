@@ -106,7 +106,7 @@ class SorterTree : public Sorter {
   void setMarked(ClientId client, bool marked) override;
   bool isMarked(ClientId client) const override;
   // The plain filter over walk(); DRF overrides it with an indexed walk.
-  void walkMarked(const std::function<bool(ClientId)>& visitor) override;
+  void walkMarked(SorterVisitor visitor) override;
 
   using Sorter::addTotal;
   using Sorter::allocated;

@@ -134,50 +134,87 @@ bool Resource::sameSlot(const Resource& other) const {
   return !isAtomic() && !other.isAtomic() && sameMetadata(*this, other);
 }
 
+// --- Shared slots ------------------------------------------------------------------
+
+namespace detail {
+
+const std::vector<Resource>& SharedSlots::noSlots() {
+  static const std::vector<Resource> none;
+  return none;
+}
+
+std::vector<Resource>& SharedSlots::mut() {
+  if (rep_ == nullptr) {
+    rep_ = new Rep();
+  } else if (rep_->refs.load(std::memory_order_acquire) != 1) {
+    Rep* own = new Rep();
+    own->slots = rep_->slots;
+    release();
+    rep_ = own;
+  }
+  return rep_->slots;
+}
+
+}  // namespace detail
+
 // --- Resources: arithmetic ---------------------------------------------------------
 
 void Resources::add(const Resource& resource) {
   if (resource.isEmpty()) return;
-  for (Resource& slot : items_) {
-    if (slot.sameSlot(resource)) {
-      addValue(slot, resource);
+  // Find the slot before asking for write access: a shared value that
+  // gains a slot is copied once, not twice.
+  const auto& current = slots();
+  for (size_t i = 0; i < current.size(); ++i) {
+    if (current[i].sameSlot(resource)) {
+      addValue(items_.mut()[i], resource);
       return;
     }
   }
-  items_.push_back(resource);
+  items_.mut().push_back(resource);
 }
 
 void Resources::subtract(const Resource& resource) {
   if (resource.isEmpty()) return;
-  for (auto it = items_.begin(); it != items_.end(); ++it) {
+  const auto& current = slots();
+  for (size_t i = 0; i < current.size(); ++i) {
     if (resource.isAtomic()) {
       // An atomic resource leaves only whole.
-      if (*it != resource) continue;
-      items_.erase(it);
+      if (current[i] != resource) continue;
+      auto& items = items_.mut();
+      items.erase(items.begin() + static_cast<std::ptrdiff_t>(i));
       return;
     }
-    if (!it->sameSlot(resource)) continue;
-    subtractValue(*it, resource);
-    if (it->isEmpty()) items_.erase(it);
+    if (!current[i].sameSlot(resource)) continue;
+    auto& items = items_.mut();
+    subtractValue(items[i], resource);
+    if (items[i].isEmpty()) items.erase(items.begin() + static_cast<std::ptrdiff_t>(i));
     return;
   }
 }
 
 Resources& Resources::operator+=(const Resources& other) {
-  if (this == &other) {
+  if (other.empty()) return *this;
+  // Adding to nothing: share the other's slots (they already keep the rules).
+  if (empty()) {
+    items_ = other.items_;
+    return *this;
+  }
+  if (items_.sameStorage(other.items_)) {
     Resources copy = other;
+    copy.items_.mut();  // Slots of its own, so that adding does not read what it writes.
     return *this += copy;
   }
-  for (const Resource& r : other.items_) add(r);
+  for (const Resource& r : other.slots()) add(r);
   return *this;
 }
 
 Resources& Resources::operator-=(const Resources& other) {
-  if (this == &other) {
-    items_.clear();
+  // The same slots (the same object, or a copy of it): nothing is left.
+  if (items_.sameStorage(other.items_)) {
+    items_.reset();
     return *this;
   }
-  for (const Resource& r : other.items_) subtract(r);
+  for (const Resource& r : other.slots()) subtract(r);
   return *this;
 }
 
@@ -195,13 +232,14 @@ Resources Resources::operator-(const Resources& other) const {
 
 bool Resources::contains(const Resource& other) const {
   if (other.isEmpty()) return true;
-  for (const Resource& slot : items_) {
+  for (const Resource& slot : slots()) {
     if (other.isAtomic() ? slot == other : slot.sameSlot(other) && containsValue(slot, other)) return true;
   }
   return false;
 }
 
 bool Resources::contains(const Resources& other) const {
+  if (items_.sameStorage(other.items_)) return true;
   // Slots of `other` are distinct, so each can be checked on its own, except
   // copies of an atomic resource: remove as we go so that two need two here.
   bool anyAtomic = std::any_of(other.begin(), other.end(), [](const Resource& r) { return r.isAtomic(); });
@@ -209,7 +247,7 @@ bool Resources::contains(const Resources& other) const {
     return std::all_of(other.begin(), other.end(), [this](const Resource& r) { return contains(r); });
   }
   Resources remaining = *this;
-  for (const Resource& r : other.items_) {
+  for (const Resource& r : other.slots()) {
     if (!remaining.contains(r)) return false;
     remaining.subtract(r);
   }
@@ -217,17 +255,26 @@ bool Resources::contains(const Resources& other) const {
 }
 
 bool Resources::operator==(const Resources& other) const {
+  if (items_.sameStorage(other.items_)) return true;
   return size() == other.size() && contains(other) && other.contains(*this);
 }
 
 // --- Views ---------------------------------------------------------------------------
 
 Resources Resources::filter(const std::function<bool(const Resource&)>& predicate) const {
+  // A subset of valid slots is valid as is: no merging needed. Until a
+  // slot is left out, the result is this very value (its slots shared).
+  const auto& items = slots();
+  size_t kept = 0;
+  while (kept < items.size() && predicate(items[kept])) ++kept;
+  if (kept == items.size()) return *this;
   Resources out;
-  // A subset of valid slots is valid as is: no merging needed.
-  for (const Resource& r : items_) {
-    if (predicate(r)) out.items_.push_back(r);
+  auto& outItems = out.items_.mut();
+  outItems.assign(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(kept));
+  for (size_t i = kept + 1; i < items.size(); ++i) {
+    if (predicate(items[i])) outItems.push_back(items[i]);
   }
+  if (outItems.empty()) out.items_.reset();
   return out;
 }
 
@@ -249,8 +296,8 @@ Resources Resources::allocatableTo(std::string_view role) const {
 
 std::map<std::string, Resources> Resources::reservations() const {
   std::map<std::string, Resources> out;
-  for (const Resource& r : items_) {
-    if (r.isReserved()) out[std::string(r.role())].items_.push_back(r);
+  for (const Resource& r : slots()) {
+    if (r.isReserved()) out[std::string(r.role())].items_.mut().push_back(r);
   }
   return out;
 }
@@ -281,31 +328,40 @@ Resources Resources::named(std::string_view name) const {
 // or all the same role), the slots stay distinct, so a plain copy with the
 // role changed is the result and the quadratic merge of mapSlots is skipped.
 bool Resources::uniformAllocationRole() const {
-  return std::all_of(items_.begin(), items_.end(),
-                     [this](const Resource& r) { return r.allocationRole == items_.front().allocationRole; });
+  const auto& items = slots();
+  return std::all_of(items.begin(), items.end(),
+                     [&items](const Resource& r) { return r.allocationRole == items.front().allocationRole; });
 }
 
-Resources Resources::allocate(std::string_view role) const {
-  if (uniformAllocationRole()) {
-    Resources out = *this;
-    for (Resource& r : out.items_) r.allocationRole = std::string(role);
-    return out;
-  }
-  return mapSlots(*this, [role](Resource& r) { r.allocationRole = std::string(role); });
+Resources Resources::allocate(std::string_view role) const& {
+  Resources out = *this;
+  return std::move(out).allocate(role);
 }
 
-Resources Resources::unallocate() const {
-  if (uniformAllocationRole()) {
-    Resources out = *this;
-    for (Resource& r : out.items_) r.allocationRole.reset();
-    return out;
+Resources Resources::allocate(std::string_view role) && {
+  if (!uniformAllocationRole()) {
+    return mapSlots(*this, [role](Resource& r) { r.allocationRole = std::string(role); });
   }
-  return mapSlots(*this, [](Resource& r) { r.allocationRole.reset(); });
+  if (empty() || slots().front().allocationRole == role) return std::move(*this);
+  for (Resource& r : items_.mut()) r.allocationRole = std::string(role);
+  return std::move(*this);
+}
+
+Resources Resources::unallocate() const& {
+  Resources out = *this;
+  return std::move(out).unallocate();
+}
+
+Resources Resources::unallocate() && {
+  if (!uniformAllocationRole()) return mapSlots(*this, [](Resource& r) { r.allocationRole.reset(); });
+  if (empty() || !slots().front().allocationRole) return std::move(*this);
+  for (Resource& r : items_.mut()) r.allocationRole.reset();
+  return std::move(*this);
 }
 
 std::set<std::string> Resources::allocationRoles() const {
   std::set<std::string> out;
-  for (const Resource& r : items_) {
+  for (const Resource& r : slots()) {
     if (r.allocationRole) out.insert(*r.allocationRole);
   }
   return out;
@@ -318,7 +374,7 @@ Result<Resources> Resources::pushReservation(const Reservation& reservation) con
   if (role == kDefaultRole) return Status::InvalidArgument("Cannot reserve resources for role '*'");
   AGORA_RETURN_IF_ERROR(validateRole(role).withContext("Cannot reserve resources"));
   Resources out;
-  for (Resource r : items_) {
+  for (Resource r : slots()) {
     auto fail = [&r](const std::string& why) {
       return Status::InvalidArgument("Cannot reserve " + describeSlot(r) + ": " + why);
     };
@@ -341,7 +397,7 @@ Result<Resources> Resources::pushReservation(const Reservation& reservation) con
 
 Result<Resources> Resources::popReservation() const {
   Resources out;
-  for (Resource r : items_) {
+  for (Resource r : slots()) {
     auto fail = [&r](const std::string& why) {
       return Status::InvalidArgument("Cannot unreserve " + describeSlot(r) + ": " + why);
     };
@@ -363,13 +419,13 @@ Resources Resources::toUnreserved() const {
 
 ResourceQuantities Resources::quantities() const {
   ResourceQuantities out;
-  for (const Resource& r : items_) out.add(r.name, amountOf(r));
+  for (const Resource& r : slots()) out.add(r.name, amountOf(r));
   return out;
 }
 
 ResourceQuantities Resources::scalarQuantities() const {
   ResourceQuantities out;
-  for (const Resource& r : items_) {
+  for (const Resource& r : slots()) {
     if (const auto* s = std::get_if<Scalar>(&r.value)) out.add(r.name, *s);
   }
   return out;
@@ -377,7 +433,7 @@ ResourceQuantities Resources::scalarQuantities() const {
 
 Scalar Resources::scalar(std::string_view name) const {
   Scalar total;
-  for (const Resource& r : items_) {
+  for (const Resource& r : slots()) {
     if (r.name != name) continue;
     if (const auto* s = std::get_if<Scalar>(&r.value)) total += *s;
   }
@@ -386,7 +442,7 @@ Scalar Resources::scalar(std::string_view name) const {
 
 RangeSet Resources::ranges(std::string_view name) const {
   RangeSet out;
-  for (const Resource& r : items_) {
+  for (const Resource& r : slots()) {
     if (r.name != name) continue;
     if (const auto* s = std::get_if<RangeSet>(&r.value)) out.add(*s);
   }
@@ -395,7 +451,7 @@ RangeSet Resources::ranges(std::string_view name) const {
 
 ItemSet Resources::items(std::string_view name) const {
   ItemSet out;
-  for (const Resource& r : items_) {
+  for (const Resource& r : slots()) {
     if (r.name != name) continue;
     if (const auto* s = std::get_if<ItemSet>(&r.value)) out.insert(s->begin(), s->end());
   }

@@ -319,7 +319,7 @@ Result<Resources> Resources::fromProto(const v1::Resource& resource) {
 
 void Resources::toProto(google::protobuf::RepeatedPtrField<v1::Resource>* out) const {
   out->Clear();
-  for (const Resource& r : items_) internal::resourceToProto(r, out->Add());
+  for (const Resource& r : slots()) internal::resourceToProto(r, out->Add());
 }
 
 google::protobuf::RepeatedPtrField<v1::Resource> Resources::toProto() const {

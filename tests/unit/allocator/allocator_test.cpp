@@ -188,6 +188,57 @@ TEST_F(HierarchicalAllocatorTest, ReviveClearsFilters) {
   expectOffer(batch(1), "f1", "a1", "cpus:2;mem:1024", "role1");
 }
 
+// Filters live with their framework-role; each agent lists who filters it.
+// A framework-role that goes (here: its framework leaves the role) takes its
+// filters along, and one that comes later (reusing the freed slot) starts
+// without any.
+TEST_F(HierarchicalAllocatorTest, FiltersGoWithTheirFrameworkRole) {
+  allocator->addAgent("a1", R("cpus:2;mem:1024"));
+  allocator->addFramework("f1", roles({"role1"}));
+  decline(only(batch(0)), 0, std::chrono::hours(1));
+  EXPECT_TRUE(batch(1).empty());
+  allocator->updateFramework("f1", roles({"role2"}));  // Leaves role1, holding nothing there.
+  allocator->addFramework("f2", roles({"role1"}));
+  // Both roles have nothing: role1 sorts first by name, and f2 is not
+  // filtered by what f1 refused in role1.
+  expectOffer(batch(2), "f2", "a1", "cpus:2;mem:1024", "role1");
+  allocator->removeFramework("f2");
+  expectOffer(batch(3), "f1", "a1", "cpus:2;mem:1024", "role2");
+}
+
+// Removing an agent drops the filters on it; a new agent is not filtered.
+TEST_F(HierarchicalAllocatorTest, RemovingAnAgentDropsItsFilters) {
+  allocator->addAgent("a1", R("cpus:2;mem:1024"));
+  allocator->addFramework("f1", roles({"role1"}));
+  decline(only(batch(0)), 0, std::chrono::hours(1));
+  allocator->removeAgent("a1");
+  EXPECT_TRUE(allocator->explain("f1").roles.at(0).filters.empty());
+  allocator->addAgent("a2", R("cpus:2;mem:1024"));
+  expectOffer(batch(1), "f1", "a2", "cpus:2;mem:1024", "role1");
+}
+
+// The offer shares its slots with the allocator's own record of it
+// (copy-on-write): what the master does with the offer it holds never
+// changes that record, and the record's later changes never reach the offer.
+TEST_F(HierarchicalAllocatorTest, OffersAreValuesOfTheirOwn) {
+  allocator->addAgent("a1", R("cpus:2;mem:1024"));
+  allocator->addFramework("f1", roles({"role1"}));
+  Offer o = only(batch(0));
+  Offer kept = o;
+  o.resources -= R("cpus:1").allocate("role1");
+  o.resources += R("gpus:1").allocate("role1");
+  EXPECT_EQ(kept.resources, R("cpus:2;mem:1024").allocate("role1"));
+  EXPECT_EQ(allocator->allocation("f1", "a1"), R("cpus:2;mem:1024").allocate("role1"));
+  EXPECT_TRUE(allocator->available("a1").empty());
+  allocator->recoverResources("f1", "a1", R("mem:24").allocate("role1"), std::nullopt, at(0));
+  EXPECT_EQ(allocator->allocation("f1", "a1"), R("cpus:2;mem:1000").allocate("role1"));
+  EXPECT_EQ(kept.resources, R("cpus:2;mem:1024").allocate("role1"));
+  allocator->recoverResources("f1", "a1", allocator->allocation("f1", "a1"), std::nullopt, at(0));
+  EXPECT_TRUE(allocator->allocation("f1", "a1").empty());
+  EXPECT_EQ(allocator->available("a1"), R("cpus:2;mem:1024"));
+  EXPECT_EQ(kept.resources, R("cpus:2;mem:1024").allocate("role1"));
+}
+
 TEST_F(HierarchicalAllocatorTest, QuotaProvidesLimit) {
   allocator->updateQuota("quota-role", Quota{{}, *ResourceQuantities::parse("cpus:0;mem:0;disk:0")});
   allocator->addFramework("f1", roles({"quota-role"}));

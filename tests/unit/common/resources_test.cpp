@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "agora/common/resources.hpp"
 
 namespace agora {
@@ -178,6 +182,69 @@ TEST(ResourcesTest, AllocateAndUnallocate) {
   Resources mixed = parse("cpus:1").allocate("a") + parse("cpus:2").allocate("b");
   EXPECT_EQ(mixed.size(), 2u);
   EXPECT_EQ(mixed.unallocate().toString(), "cpus:3");
+}
+
+// --- Copy-on-write slots ------------------------------------------------------------------
+
+// Copies share their slots until one changes: every way of changing a value
+// leaves its copies as they were.
+TEST(ResourcesCopyOnWriteTest, ChangingACopyLeavesTheOthers) {
+  const Resources original = parse("cpus:2;mem:1024;ports:[31000-31010]");
+  const std::string text = original.toString();
+  auto check = [&](const char* what, auto change) {
+    Resources copy = original;
+    change(copy);
+    EXPECT_EQ(original.toString(), text) << what;
+  };
+  check("add", [](Resources& r) { r.add(*parse("cpus:1").begin()); });
+  check("subtract", [](Resources& r) { r.subtract(*parse("ports:[31005-31005]").begin()); });
+  check("+=", [](Resources& r) { r += parse("disk:10"); });
+  check("-=", [](Resources& r) { r -= parse("mem:24"); });
+  check("-= itself", [](Resources& r) { r -= r; });
+  check("-= a copy", [&](Resources& r) { r -= original; });
+  check("+= itself", [](Resources& r) { r += r; });
+  check("allocate&&", [](Resources& r) { r = std::move(r).allocate("dev"); });
+  check("assign", [](Resources& r) { r = parse("gpus:1"); });
+}
+
+TEST(ResourcesCopyOnWriteTest, SharedValuesCompareAndCombine) {
+  Resources a = parse("cpus:2;mem:1024");
+  Resources b = a;
+  EXPECT_EQ(a, b);
+  EXPECT_TRUE(a.contains(b));
+  a += b;  // Adds to itself through a copy.
+  EXPECT_EQ(a, parse("cpus:4;mem:2048"));
+  EXPECT_EQ(b, parse("cpus:2;mem:1024"));
+  b -= Resources(b);
+  EXPECT_TRUE(b.empty());
+  Resources c;
+  c += a;  // Adding to nothing shares, and stays a value of its own.
+  c -= parse("cpus:1");
+  EXPECT_EQ(c, parse("cpus:3;mem:2048"));
+  EXPECT_EQ(a, parse("cpus:4;mem:2048"));
+  EXPECT_EQ(a.filter([](const Resource&) { return true; }), a);
+  EXPECT_TRUE(a.filter([](const Resource&) { return false; }).empty());
+}
+
+// Copies of one value used from several threads at once (the SDK's driver
+// thread and the caller's): the sanitizer build checks the reference count.
+TEST(ResourcesCopyOnWriteTest, CopiesInSeveralThreads) {
+  const Resources shared = parse("cpus:2;mem:1024;ports:[31000-31010]");
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([shared, t] {
+      for (int i = 0; i < 2000; ++i) {
+        Resources mine = shared;
+        Resources other = mine;
+        mine += parse("cpus:1");
+        other = std::move(other).allocate("role" + std::to_string(t));
+        EXPECT_EQ(mine.scalar("cpus"), Scalar::fromMillis(3000));
+        EXPECT_EQ(other.allocationRoles().size(), 1u);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(shared, parse("cpus:2;mem:1024;ports:[31000-31010]"));
 }
 
 // --- Reservations (mesos.md §4.4) -----------------------------------------------------------

@@ -10,7 +10,9 @@
 // `ResourceQuantities` happens only at the allocator's boundary.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -35,20 +37,38 @@ class ResourceNames {
 
 // Amounts indexed by ResourceNames id; ids past the end count as zero, so
 // vectors built before a new name appeared stay valid.
+//
+// The first kInline amounts live inside the object (one cache line in
+// all), so that the usual handful of names (cpus, mem, disk, ports, gpus)
+// never touches the heap: vectors are created, moved and summed on every
+// offer, and a heap buffer each would cost a malloc and a free per offer.
 class QuantityVector {
  public:
+  static constexpr size_t kInline = 6;
+
   QuantityVector() = default;
+  QuantityVector(const QuantityVector& other) { assign(other); }
+  QuantityVector(QuantityVector&& other) noexcept { take(other); }
+  QuantityVector& operator=(const QuantityVector& other) {
+    if (this != &other) assign(other);
+    return *this;
+  }
+  QuantityVector& operator=(QuantityVector&& other) noexcept {
+    if (this != &other) take(other);
+    return *this;
+  }
+  ~QuantityVector() = default;
 
   static QuantityVector from(const ResourceQuantities& quantities, ResourceNames& names);
   ResourceQuantities toQuantities(const ResourceNames& names) const;
 
-  int64_t operator[](size_t id) const { return id < v_.size() ? v_[id] : 0; }
+  int64_t operator[](size_t id) const { return id < size_ ? data()[id] : 0; }
   void set(size_t id, int64_t millis);
-  size_t size() const { return v_.size(); }
-  const std::vector<int64_t>& raw() const { return v_; }
+  size_t size() const { return size_; }
+  std::span<const int64_t> raw() const { return {data(), size_}; }
 
   bool isZero() const;
-  void clear() { v_.clear(); }
+  void clear() { size_ = 0; }
 
   void add(const QuantityVector& other);
   // Exact subtraction: a negative result is a bookkeeping bug and aborts.
@@ -63,7 +83,17 @@ class QuantityVector {
   bool operator==(const QuantityVector& other) const;
 
  private:
-  std::vector<int64_t> v_;
+  int64_t* data() { return heap_ ? heap_.get() : inline_; }
+  const int64_t* data() const { return heap_ ? heap_.get() : inline_; }
+  // Grows to `n` amounts, the new ones zero. Precondition: n > size_.
+  void grow(size_t n);
+  void assign(const QuantityVector& other);
+  void take(QuantityVector& other) noexcept;
+
+  uint32_t size_ = 0;
+  uint32_t capacity_ = kInline;
+  std::unique_ptr<int64_t[]> heap_;  // Null while the amounts fit inline_.
+  int64_t inline_[kInline] = {};
 };
 
 }  // namespace agora::allocator

@@ -34,12 +34,18 @@
 #include <vector>
 
 #include "agora/allocator/quantity_vector.hpp"
+#include "agora/common/function_ref.hpp"
 #include "agora/common/quantities.hpp"
 
 namespace agora::allocator {
 
 // Stable handle for a client while it is present; reused after remove().
 using ClientId = uint32_t;
+
+// What a walk calls per client; returns false to stop. A reference to the
+// caller's callable (no allocation per walk: the allocator walks twice per
+// agent per cycle).
+using SorterVisitor = FunctionRef<bool(ClientId)>;
 
 class Sorter {
  public:
@@ -99,7 +105,7 @@ class Sorter {
   // visitor may call allocated() on the visited client; the walk then goes
   // on from where it was with the new order, and visits every active client
   // at most once. Other mutations during a walk are not allowed.
-  virtual void walk(const std::function<bool(ClientId)>& visitor) = 0;
+  virtual void walk(SorterVisitor visitor) = 0;
 
   // The active clients' paths in order (a walk to the end).
   std::vector<std::string> sort();
@@ -115,7 +121,7 @@ class Sorter {
   // marked clients in the same order, with the same rules for allocations
   // during the walk. A policy may do it without stepping over the unmarked
   // ones (DRF does), which is the point.
-  virtual void walkMarked(const std::function<bool(ClientId)>& visitor) = 0;
+  virtual void walkMarked(SorterVisitor visitor) = 0;
 
   // --- Conveniences over names ------------------------------------------------
 

@@ -22,6 +22,7 @@
 //   cpus:4;mem:2048;ports:[31000-32000,33000-33100];cpus(spark):8;disks:{a,b}
 // JSON form: an array of Resource objects, inline or from file:///path.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -136,6 +137,63 @@ struct Resource {
   bool operator==(const Resource&) const = default;
 };
 
+namespace detail {
+
+// The slots of a `Resources` value, shared copy-on-write: copying a
+// `Resources` shares the slots (one reference count increment), and the
+// first change to a shared copy gives it slots of its own. This is what lets
+// the allocator hand out an offer and keep its own allocation entry without
+// copying every slot (issue 3); callers see plain value semantics.
+//
+// Thread safety is that of a value: distinct `Resources` objects may be used
+// from distinct threads even when they share slots (the count is atomic, and
+// a writer owns the slots only after an acquire load of a count of one).
+class SharedSlots {
+ public:
+  SharedSlots() = default;
+  SharedSlots(const SharedSlots& other) noexcept : rep_(other.rep_) {
+    if (rep_ != nullptr) rep_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  SharedSlots(SharedSlots&& other) noexcept : rep_(other.rep_) { other.rep_ = nullptr; }
+  SharedSlots& operator=(SharedSlots other) noexcept {
+    std::swap(rep_, other.rep_);
+    return *this;
+  }
+  ~SharedSlots() { release(); }
+
+  // Read access; an empty vector when there are no slots.
+  const std::vector<Resource>& get() const { return rep_ != nullptr ? rep_->slots : noSlots(); }
+  // Write access: slots of its own first (a copy if they are shared).
+  std::vector<Resource>& mut();
+  // Both hold the very same slots (hence equal values). Two empty values
+  // without slots count as the same.
+  bool sameStorage(const SharedSlots& other) const { return rep_ == other.rep_; }
+  // A hint: start loading the slots into the cache.
+  void prefetch() const {
+    if (rep_ == nullptr) return;
+    __builtin_prefetch(rep_);
+    const auto* first = reinterpret_cast<const char*>(rep_->slots.data());
+    const auto* last = reinterpret_cast<const char*>(rep_->slots.data() + rep_->slots.size());
+    for (const char* p = first; p < last; p += 64) __builtin_prefetch(p);
+  }
+  void reset() { release(); }
+
+ private:
+  struct Rep {
+    std::atomic<uint32_t> refs{1};
+    std::vector<Resource> slots;
+  };
+  static const std::vector<Resource>& noSlots();
+  void release() noexcept {
+    if (rep_ != nullptr && rep_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete rep_;
+    rep_ = nullptr;
+  }
+
+  Rep* rep_ = nullptr;
+};
+
+}  // namespace detail
+
 class Resources {
  public:
   Resources() = default;
@@ -174,10 +232,13 @@ class Resources {
 
   // --- Collection ---------------------------------------------------------------
 
-  bool empty() const { return items_.empty(); }
-  size_t size() const { return items_.size(); }
-  auto begin() const { return items_.begin(); }
-  auto end() const { return items_.end(); }
+  bool empty() const { return items_.get().empty(); }
+  size_t size() const { return items_.get().size(); }
+  auto begin() const { return items_.get().begin(); }
+  auto end() const { return items_.get().end(); }
+  // A hint for loops over many values, one after the other: start loading
+  // the slots of this one into the cache now.
+  void prefetch() const { items_.prefetch(); }
 
   // Adds one slot, merging with an equal slot. Empty values are dropped.
   // Precondition: `resource` is valid (came through a parser or was built
@@ -217,9 +278,14 @@ class Resources {
   Resources persistentVolumes() const;
   Resources named(std::string_view name) const;
 
-  // Copy with every slot's allocation role set (offers) or cleared.
-  Resources allocate(std::string_view role) const;
-  Resources unallocate() const;
+  // Copy with every slot's allocation role set (offers) or cleared. On an
+  // rvalue the slots are changed in place when they are not shared, and a
+  // value that already has the wanted roles is returned as it is (sharing
+  // its slots).
+  Resources allocate(std::string_view role) const&;
+  Resources allocate(std::string_view role) &&;
+  Resources unallocate() const&;
+  Resources unallocate() &&;
   // The allocation roles present (an offer has exactly one).
   std::set<std::string> allocationRoles() const;
 
@@ -251,8 +317,9 @@ class Resources {
 
  private:
   bool uniformAllocationRole() const;  // Every slot has the same allocationRole.
+  const std::vector<Resource>& slots() const { return items_.get(); }
 
-  std::vector<Resource> items_;  // No two slots with sameSlot() true; none empty.
+  detail::SharedSlots items_;  // No two slots with sameSlot() true; none empty.
 };
 
 std::ostream& operator<<(std::ostream& os, const Resource& resource);
