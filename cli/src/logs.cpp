@@ -9,7 +9,6 @@
 
 #include <fmt/format.h>
 
-#include "agora/common/task_state.hpp"
 #include "client.hpp"
 
 namespace agora::cli {
@@ -26,11 +25,6 @@ std::string encode(std::string_view text) {
     }
   }
   return out;
-}
-
-bool isTerminalName(const std::string& state) {
-  v1::TaskState parsed;
-  return v1::TaskState_Parse(state, &parsed) && isTerminalState(parsed);
 }
 
 int runLogs(Context& context, const std::string& given, const std::string& frameworkId, bool follow, bool stderrFile) {
@@ -54,7 +48,7 @@ int runLogs(Context& context, const std::string& given, const std::string& frame
       offset += static_cast<int64_t>(data.size());
       continue;
     }
-    if (!follow || isTerminalName(taskState)) return kExitOk;
+    if (!follow || isTerminalStateName(taskState)) return kExitOk;
     // Following: poll the file, and now and then the task's state.
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     if (++idle % 4 == 0) {
