@@ -316,6 +316,13 @@ Status MasterProcess::operatorKill(const std::string& frameworkId, const std::st
   if (framework == frameworks_.end()) return Status::NotFound("No active framework " + quoteForLog(frameworkId));
   auto task = framework->second->tasks.find(taskId);
   if (task == framework->second->tasks.end()) {
+    // Completed (terminal and acknowledged): known, but nothing to kill.
+    for (const v1::Task& done : framework->second->completedTasks) {
+      if (done.task_id().value() == taskId) {
+        return Status::FailedPrecondition("Task " + quoteForLog(taskId) + " is already " +
+                                          v1::TaskState_Name(done.state()));
+      }
+    }
     return Status::NotFound("No task " + quoteForLog(taskId) + " in framework " + frameworkId);
   }
   if (isTerminal(task->second.task.state())) {
