@@ -15,18 +15,6 @@ namespace agora::cli {
 
 namespace {
 
-std::string encode(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
 int runLogs(Context& context, const std::string& given, const std::string& frameworkId, bool follow, bool stderrFile) {
   auto state = getJson(context.address, "/state");
   if (!state.ok()) return report(state.error());
@@ -34,8 +22,8 @@ int runLogs(Context& context, const std::string& given, const std::string& frame
   if (!task.ok()) return report(task.error());
   auto agent = agentAddress(*state, task->agentId);
   if (!agent.ok()) return report(agent.error());
-  const std::string base = fmt::format("/files/read?framework_id={}&task_id={}&path={}", encode(task->frameworkId),
-                                       encode(task->taskId), stderrFile ? "stderr" : "stdout");
+  const std::string base = fmt::format("/files/read?framework_id={}&task_id={}&path={}", percentEncode(task->frameworkId),
+                                       percentEncode(task->taskId), stderrFile ? "stderr" : "stdout");
   int64_t offset = 0;
   std::string taskState = task->state;
   int idle = 0;

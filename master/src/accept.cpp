@@ -80,6 +80,7 @@ void MasterProcess::accept(FrameworkEntry& framework, const Call::Accept& accept
     removeOffer(offerId.value(), false, std::nullopt, false);
   }
   counters_["master/offers_accepted"] += accept.offer_ids_size();
+  framework.counters["offers/accepted"] += accept.offer_ids_size();
   Resources converted;  // Made by RESERVE/UNRESERVE here: returned without a filter.
   bool checkpointChanged = false;
 
@@ -121,7 +122,7 @@ void MasterProcess::accept(FrameworkEntry& framework, const Call::Accept& accept
           task.set_user(taskInfo.has_command() && taskInfo.command().has_user() ? taskInfo.command().user()
                                                                                 : framework.info.user());
           addTask(framework, agent, std::move(task), taskResources);
-          countTaskState(v1::TASK_STAGING);
+          countTaskState(framework, v1::TASK_STAGING);
 
           internal::Envelope run;
           *run.mutable_run_task()->mutable_framework_info() = framework.info;

@@ -98,6 +98,18 @@ expect_exit 1 agora kill task-1                     # Already terminal: 409.
 expect_exit 4 agora kill no-such-task
 echo "logs (stdout, stderr, follow) and kill work on a live task"
 
+# --- Per-framework metrics ------------------------------------------------------------
+metrics_prefix="master/frameworks/cli-e2e/$framework"
+curl -fsS "$master_url/metrics/snapshot" | jq -e --arg p "$metrics_prefix" '
+  .[$p + "/subscribed"] == 1 and .[$p + "/tasks/active/task_running"] == 1 and
+  .[$p + "/tasks/terminal/task_killed"] == 1 and .[$p + "/offers/sent"] >= 1 and .[$p + "/offers/accepted"] >= 1 and
+  .[$p + "/calls/subscribe"] == 1 and .[$p + "/calls/accept"] >= 1 and .[$p + "/events/update"] >= 4' >/dev/null ||
+  fail "per-framework metrics: $(curl -fsS "$master_url/metrics/snapshot" | jq -c --arg p "$metrics_prefix" 'with_entries(select(.key | startswith($p)))')"
+curl -fsS "$master_url/metrics" |
+  grep -q "^agora_master_frameworks_offers_sent_total{framework_id=\"$framework\",framework_name=\"cli-e2e\"} [1-9]" ||
+  fail "no per-framework family in /metrics"
+echo "per-framework metrics in /metrics/snapshot and /metrics"
+
 # --- Explain ------------------------------------------------------------------------
 agora explain "${framework:0:12}" >"$tmp/explain.txt" || fail "agora explain: $(cat "$tmp/explain.txt")"
 grep -q "^Framework $framework (cli-e2e): connected, active" "$tmp/explain.txt" ||
@@ -118,6 +130,30 @@ wait_until 30 suppressed_is false ||
   fail "explain still shows the framework suppressed after REVIVE"
 expect_exit 4 agora explain no-such-framework
 echo "explain shows role, share and suppression"
+
+# --- /api/v1: GET_EXECUTORS, GET_OPERATIONS, DEACTIVATE_AGENT, REACTIVATE_AGENT ---------
+api() { curl -sS -o "$tmp/api.txt" -w '%{http_code}' -X POST -H 'Content-Type: application/json' "$master_url/api/v1" -d "$1"; }
+agent=$(curl -fsS "$master_url/state" | jq -r '.agents[0].id')
+[[ $(api '{"type": "GET_EXECUTORS"}') == 200 ]] && jq -e '.type == "GET_EXECUTORS"' "$tmp/api.txt" >/dev/null ||
+  fail "GET_EXECUTORS: $(cat "$tmp/api.txt")"
+[[ $(api '{"type": "GET_OPERATIONS"}') == 200 ]] && jq -e '.get_operations' "$tmp/api.txt" >/dev/null ||
+  fail "GET_OPERATIONS: $(cat "$tmp/api.txt")"
+[[ $(api "{\"type\": \"DEACTIVATE_AGENT\", \"deactivate_agent\": {\"agent_id\": {\"value\": \"$agent\"}}}") == 200 ]] ||
+  fail "DEACTIVATE_AGENT: $(cat "$tmp/api.txt")"
+curl -fsS "$master_url/state" | jq -e '.agents[0].deactivated == true and .agents[0].active == false' >/dev/null ||
+  fail "/state does not show the agent deactivated"
+agora agents | grep -Eq "^$agent +[^ ]+ +no " ||
+  fail "agora agents does not show the agent inactive: $(agora agents)"
+task_state task-0 TASK_KILLED && fail "deactivating the agent killed its task"
+[[ $(api "{\"type\": \"REACTIVATE_AGENT\", \"reactivate_agent\": {\"agent_id\": {\"value\": \"$agent\"}}}") == 200 ]] ||
+  fail "REACTIVATE_AGENT: $(cat "$tmp/api.txt")"
+curl -fsS "$master_url/state" | jq -e '.agents[0].deactivated == false and .agents[0].active == true' >/dev/null ||
+  fail "/state does not show the agent active again"
+[[ $(api '{"type": "DEACTIVATE_AGENT", "deactivate_agent": {"agent_id": {"value": "no-such-agent"}}}') == 404 ]] ||
+  fail "DEACTIVATE_AGENT of an unknown agent"
+[[ $(api '{"type": "DEACTIVATE_AGENT"}') == 400 ]] || fail "DEACTIVATE_AGENT without a body"
+[[ $(api '{"type": "REACTIVATE_AGENT", "reactivate_agent": {"agent_id": ') == 400 ]] || fail "truncated REACTIVATE_AGENT"
+echo "GET_EXECUTORS, GET_OPERATIONS, DEACTIVATE_AGENT and REACTIVATE_AGENT answer"
 
 # --- The master unreachable: 3 --------------------------------------------------------
 for args in frameworks tasks "logs task-0" "kill task-0" "explain $framework"; do
