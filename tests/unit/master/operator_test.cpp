@@ -404,6 +404,7 @@ TEST_F(OperatorTest, DeactivateAndReactivateAgent) {
   EXPECT_FALSE(master_->stateJson()["agents"][0]["active"].get<bool>());
   EXPECT_TRUE(master_->stateJson()["agents"][0]["deactivated"].get<bool>());
   EXPECT_EQ(call("DEACTIVATE_AGENT", agentId).status, 200);  // Idempotent.
+  EXPECT_EQ(metric("master/operator_agent_deactivations"), 1);
   advance(std::chrono::seconds(3));
   EXPECT_TRUE(scheduler.outstandingOffers().empty());
 
@@ -416,15 +417,18 @@ TEST_F(OperatorTest, DeactivateAndReactivateAgent) {
   agent.restart();
   settle();
   EXPECT_TRUE(deactivated());
-  scheduler.subscribe(FakeScheduler::frameworkInfo("f2", {"dev"}));
+  FakeScheduler second(network_);
+  second.subscribe(FakeScheduler::frameworkInfo("f2", {"dev"}));
   advance(std::chrono::seconds(2));
-  EXPECT_TRUE(scheduler.outstandingOffers().empty());
+  ASSERT_TRUE(second.frameworkId().has_value());
+  EXPECT_TRUE(second.outstandingOffers().empty());
 
   // Reactivating offers it again.
   ASSERT_EQ(call("REACTIVATE_AGENT", agentId).status, 200);
   EXPECT_FALSE(deactivated());
+  EXPECT_EQ(metric("master/operator_agent_reactivations"), 1);
   advance(std::chrono::seconds(2));
-  EXPECT_FALSE(scheduler.outstandingOffers().empty());
+  EXPECT_FALSE(second.outstandingOffers().empty());
   EXPECT_EQ(call("REACTIVATE_AGENT", agentId).status, 200);  // Idempotent.
   restart();
   agent.restart();
@@ -440,8 +444,6 @@ TEST_F(OperatorTest, DeactivateAndReactivateAgent) {
   EXPECT_EQ(request("POST", "/api/v1", R"({"type": "DEACTIVATE_AGENT", "deactivate_agent": {"agent_id": 7}})").status,
             400);
   EXPECT_EQ(request("POST", "/api/v1", R"({"type": "REACTIVATE_AGENT", "reactivate_agent": )").status, 400);
-  EXPECT_EQ(metric("master/operator_agent_deactivations"), 1);
-  EXPECT_EQ(metric("master/operator_agent_reactivations"), 1);
 }
 
 TEST_F(OperatorTest, GetExecutorsAndOperations) {
