@@ -79,18 +79,18 @@ grep -qi '^content-type: text/html' <<<"$index" || fail "GET / is not text/html:
 grep -qi '^cache-control: no-cache' <<<"$index" || fail "GET / has no Cache-Control: no-cache"
 etag=$(grep -i '^etag:' <<<"$index" | cut -d' ' -f2)
 [[ $(status_of -H "If-None-Match: $etag" "$master_url/") == 304 ]] || fail "a matching ETag is not 304"
-headers "$master_url/js/app.js" | grep -qi '^content-type: text/javascript' || fail "app.js is not JavaScript"
-headers "$master_url/css/app.css" | grep -qi '^content-type: text/css' || fail "app.css is not CSS"
+headers "$master_url/js/app.js" | grep -i '^content-type: text/javascript' >/dev/null || fail "app.js is not JavaScript"
+headers "$master_url/css/app.css" | grep -i '^content-type: text/css' >/dev/null || fail "app.css is not CSS"
 [[ $(status_of "$master_url/no-such-file.js") == 404 ]] || fail "an unknown file is not 404"
 for path in '/../../../../etc/passwd' '/js/../../../etc/passwd' '/%2e%2e/%2e%2e/etc/passwd' '/js/%2e%2e/index.html'; do
   [[ $(status_of --path-as-is "$master_url$path") == 404 ]] || fail "$path is not 404"
 done
 [[ $(status_of -X POST "$master_url/no-such-endpoint") == 404 ]] || fail "POST to an unknown path is not 404"
-curl -fsS "$master_url/state" | grep -q "\"http_address\":\"127.0.0.1:$agent_port\"" ||
+curl -fsS "$master_url/state" | grep "\"http_address\":\"127.0.0.1:$agent_port\"" >/dev/null ||
   fail "/state does not show the agent's http_address"
 
 # --- The master's proxy to the agent ----------------------------------------
-curl -fsS "$master_url/agent/$agent_id/state" | grep -q '"executors"' || fail "the proxied agent /state"
+curl -fsS "$master_url/agent/$agent_id/state" | grep '"executors"' >/dev/null || fail "the proxied agent /state"
 [[ $(status_of "$master_url/agent/$agent_id/no-such-endpoint") == 404 ]] || fail "a non-proxied endpoint is not 404"
 [[ $(status_of "$master_url/agent/no-such-agent/state") == 404 ]] || fail "an unknown agent is not 404"
 curl -fsS "$master_url/metrics/snapshot" | grep -Eq '"master/webui/agent_proxy_rejected":2(\.0)?[,}]' ||
@@ -151,7 +151,7 @@ expect_in "$tmp/viewer.html" "Following · [0-9]+ bytes" "the viewer is not foll
 grep -q "$marker-stderr" "$tmp/viewer.html" && fail "the stdout viewer shows stderr"
 # Following: a later load shows lines the file did not have at the first.
 first=$(grep -o '^tick-[0-9]*$' "$tmp/viewer.html" | tail -n 1 | cut -d- -f2)
-file_has() { curl -fsS "$read_url&offset=0&length=1048576" | jq -r .data | grep -qx "$1"; }
+file_has() { curl -fsS "$read_url&offset=0&length=1048576" | jq -r .data | grep -x "$1" >/dev/null; }
 wait_until 30 file_has "tick-$((first + 10))" ||
   fail "the task stopped writing"
 dump_dom "$viewer" >"$tmp/viewer-later.html"
