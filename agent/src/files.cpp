@@ -80,6 +80,21 @@ std::string modeString(mode_t mode) {
   return out;
 }
 
+// How many bytes at the end of `data` start a UTF-8 sequence that the data
+// cuts short (0 when it ends on a character boundary). The JSON answer
+// carries text: a cut character would come back as U+FFFD, and a reader
+// advancing its offset by what it decoded would skip bytes.
+size_t cutUtf8Tail(std::string_view data) {
+  for (size_t i = 1; i <= std::min<size_t>(3, data.size()); ++i) {
+    const auto c = static_cast<unsigned char>(data[data.size() - i]);
+    if ((c & 0xC0) == 0x80) continue;  // A continuation byte: look further back.
+    if (c < 0xC0) return 0;            // ASCII.
+    const size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    return need > i ? i : 0;
+  }
+  return 0;
+}
+
 }  // namespace
 
 Result<std::string> resolveSandboxPath(const SandboxFiles& files, const HttpRequest& request) {
@@ -169,6 +184,8 @@ Result<nlohmann::json> readSandboxFile(const SandboxFiles& files, const HttpRequ
     data.resize(static_cast<size_t>(std::min(length, size - offset)));
     in.read(data.data(), static_cast<std::streamsize>(data.size()));
     data.resize(static_cast<size_t>(in.gcount()));
+    // End on a character boundary; the next read starts at the cut one.
+    if (size_t cut = cutUtf8Tail(data); cut > 0 && cut < data.size()) data.resize(data.size() - cut);
   }
   return nlohmann::json{{"data", data}, {"offset", offset}};
 }

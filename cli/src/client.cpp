@@ -11,6 +11,7 @@
 
 #include "agora/common/http_client.hpp"
 #include "agora/common/json.hpp"
+#include "agora/common/task_state.hpp"
 
 namespace agora::cli {
 
@@ -125,6 +126,11 @@ std::vector<TaskRef> tasksOf(const nlohmann::json& state, bool completed) {
   return out;
 }
 
+bool isTerminalStateName(const std::string& state) {
+  v1::TaskState parsed;
+  return v1::TaskState_Parse(state, &parsed) && isTerminalState(parsed);
+}
+
 Result<TaskRef> findTask(const nlohmann::json& state, std::string_view given, std::string_view frameworkId) {
   std::vector<TaskRef> tasks = tasksOf(state, true);
   if (!frameworkId.empty()) {
@@ -144,6 +150,14 @@ Result<TaskRef> findTask(const nlohmann::json& state, std::string_view given, st
   std::set<std::string> frameworks;
   for (const auto& task : same) frameworks.insert(task.frameworkId);
   if (frameworks.size() > 1) {
+    // A framework run again reuses its task ids: the one task still live wins.
+    std::vector<TaskRef> live;
+    for (const auto& task : same) {
+      if (!isTerminalStateName(task.state)) live.push_back(task);
+    }
+    if (live.size() == 1) return live.front();
+  }
+  if (frameworks.size() > 1) {
     std::string list;
     for (const auto& f : frameworks) list += "\n  " + f;
     return Status::NotFound(fmt::format("Task '{}' exists in {} frameworks; pick one with --framework:{}", id,
@@ -156,6 +170,15 @@ Result<HostPort> agentAddress(const nlohmann::json& state, const std::string& ag
   if (state.contains("agents") && state["agents"].is_array()) {
     for (const auto& agent : state["agents"]) {
       if (agent.value("id", "") != agentId) continue;
+      // The address the agent's HTTP server listens on, as it reported it
+      // (its --hostname may not resolve, or name another interface).
+      const std::string reported = agent.contains("http_address") && agent["http_address"].is_string()
+                                       ? agent["http_address"].get<std::string>()
+                                       : "";
+      if (!reported.empty()) {
+        auto parsed = parseHostPort(reported, "the agent's http_address");
+        if (parsed.ok()) return *parsed;
+      }
       HostPort address{agent.value("hostname", ""), static_cast<uint16_t>(agent.value("port", 5051))};
       if (address.host.empty()) break;
       return address;

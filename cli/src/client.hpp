@@ -52,7 +52,10 @@ struct TaskRef {
 // Every task of /state: active frameworks' tasks and unreachable tasks, and
 // with `completed` also completed tasks and those of completed frameworks.
 std::vector<TaskRef> tasksOf(const nlohmann::json& state, bool completed);
-// The task `given` names (a unique prefix; `frameworkId` narrows it).
+// TASK_FINISHED, TASK_KILLED, ... (false for unknown names).
+bool isTerminalStateName(const std::string& state);
+// The task `given` names (a unique prefix; `frameworkId` narrows it). When
+// the id is in several frameworks and only one has it live, that one.
 Result<TaskRef> findTask(const nlohmann::json& state, std::string_view given, std::string_view frameworkId = {});
 // The agent (from /state's agents[]) and its HTTP address.
 Result<HostPort> agentAddress(const nlohmann::json& state, const std::string& agentId);

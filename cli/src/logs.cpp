@@ -9,29 +9,11 @@
 
 #include <fmt/format.h>
 
-#include "agora/common/task_state.hpp"
 #include "client.hpp"
 
 namespace agora::cli {
 
 namespace {
-
-std::string encode(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
-bool isTerminalName(const std::string& state) {
-  v1::TaskState parsed;
-  return v1::TaskState_Parse(state, &parsed) && isTerminalState(parsed);
-}
 
 int runLogs(Context& context, const std::string& given, const std::string& frameworkId, bool follow, bool stderrFile) {
   auto state = getJson(context.address, "/state");
@@ -40,8 +22,8 @@ int runLogs(Context& context, const std::string& given, const std::string& frame
   if (!task.ok()) return report(task.error());
   auto agent = agentAddress(*state, task->agentId);
   if (!agent.ok()) return report(agent.error());
-  const std::string base = fmt::format("/files/read?framework_id={}&task_id={}&path={}", encode(task->frameworkId),
-                                       encode(task->taskId), stderrFile ? "stderr" : "stdout");
+  const std::string base = fmt::format("/files/read?framework_id={}&task_id={}&path={}", percentEncode(task->frameworkId),
+                                       percentEncode(task->taskId), stderrFile ? "stderr" : "stdout");
   int64_t offset = 0;
   std::string taskState = task->state;
   int idle = 0;
@@ -54,7 +36,7 @@ int runLogs(Context& context, const std::string& given, const std::string& frame
       offset += static_cast<int64_t>(data.size());
       continue;
     }
-    if (!follow || isTerminalName(taskState)) return kExitOk;
+    if (!follow || isTerminalStateName(taskState)) return kExitOk;
     // Following: poll the file, and now and then the task's state.
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     if (++idle % 4 == 0) {

@@ -24,12 +24,15 @@ Result<std::string> findAgent(Context& context, const std::string& given) {
   return matchId(given, ids, "agent");
 }
 
+// An active framework's id first (a prefix shared with completed ones is
+// not ambiguous), else any framework's.
 Result<std::string> findFramework(Context& context, const std::string& given) {
   AGORA_ASSIGN_OR_RETURN(json state, getJson(context.address, "/state"));
   std::vector<std::string> ids;
   for (const char* list : {"frameworks", "completed_frameworks"}) {
     if (!state.contains(list) || !state[list].is_array()) continue;
     for (const auto& framework : state[list]) ids.push_back(framework.value("id", ""));
+    if (auto active = matchId(given, ids, "framework"); active.ok()) return active;
   }
   return matchId(given, ids, "framework");
 }

@@ -30,6 +30,22 @@ std::optional<std::string_view> findField(const std::vector<std::pair<std::strin
 
 }  // namespace
 
+std::string percentEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  return out;
+}
+
 Result<std::string> percentDecode(std::string_view text, bool plusIsSpace) {
   std::string out;
   out.reserve(text.size());

@@ -103,6 +103,7 @@ void MasterProcess::accept(FrameworkEntry& framework, const Call::Accept& accept
     removeOffer(offerId.value(), false, std::nullopt, false);
   }
   counters_["master/offers_accepted"] += accept.offer_ids_size();
+  framework.counters["offers/accepted"] += accept.offer_ids_size();
   Resources converted;  // Made by RESERVE/UNRESERVE here: returned without a filter.
   bool checkpointChanged = false;
 
@@ -133,7 +134,7 @@ void MasterProcess::accept(FrameworkEntry& framework, const Call::Accept& accept
                   stagingTask(taskInfo, framework, agent,
                               taskInfo.has_executor() ? &taskInfo.executor().executor_id() : nullptr),
                   taskResources);
-          countTaskState(v1::TASK_STAGING);
+          countTaskState(framework, v1::TASK_STAGING);
 
           internal::Envelope run;
           *run.mutable_run_task()->mutable_framework_info() = framework.info;
@@ -196,7 +197,7 @@ void MasterProcess::accept(FrameworkEntry& framework, const Call::Accept& accept
           if (i == 0) taskResources += consumed->executor;
           addTask(framework, agent, stagingTask(group.tasks(i), framework, agent, &executorInfo.executor_id()),
                   taskResources);
-          countTaskState(v1::TASK_STAGING);
+          countTaskState(framework, v1::TASK_STAGING);
         }
         internal::Envelope run;
         internal::RunTaskGroup* message = run.mutable_run_task_group();

@@ -120,7 +120,7 @@ void MasterProcess::reregisterAgent(const PeerId& from, const internal::Reregist
     agent.connected = true;
     agent.pongReceived = true;
     agent.missedPongs = 0;
-    if (!agent.active) {
+    if (!agent.active && !agent.deactivated) {
       agent.active = true;
       allocator_.activateAgent(id);
     }
@@ -153,7 +153,7 @@ void MasterProcess::reregisterAgent(const PeerId& from, const internal::Reregist
   bool wasUnreachable = unreachable_.count(id) > 0;
   auto agent = newAgentEntry(id, from, message, *total, clock_.wallNow());
 
-  if (Status s = registrar_.admitAgent(agent->info); !s.ok()) registryFailed(s);
+  if (Status s = registrar_.admitAgent(agent->info, deactivatedAgents_.count(id) > 0); !s.ok()) registryFailed(s);
   unreachable_.erase(id);
   recoveredAgents_.erase(id);
   counters_["master/slave_reregistrations"] += 1;
@@ -254,6 +254,11 @@ void MasterProcess::addAgentToAllocator(AgentEntry& agent) {
     }
   }
   allocator_.addAgent(agent.id, agent.total, used);
+  if (deactivatedAgents_.count(agent.id) > 0) {  // The operator's DEACTIVATE_AGENT outlives reregistration.
+    agent.deactivated = true;
+    agent.active = false;
+    allocator_.deactivateAgent(agent.id);
+  }
 }
 
 void MasterProcess::unregisterAgent(const PeerId& from, const internal::UnregisterAgent& message) {
@@ -291,7 +296,7 @@ void MasterProcess::removeAgent(const std::string& agentId, bool unreachable, st
   AGORA_CHECK(it != agents_.end());
   AgentEntry& agent = *it->second;
   WallTime now = clock_.wallNow();
-  Status s = unreachable ? registrar_.markUnreachable(agent.info.id(), now) : registrar_.removeAgent(agent.info.id());
+  Status s = unreachable ? registrar_.markUnreachable(agent.info.id(), now, agent.deactivated) : registrar_.removeAgent(agent.info.id());
   if (!s.ok()) registryFailed(s);
   log_->warn("Agent {} ({}) {}: {}", agentId, quoteForLog(agent.info.hostname()),
              unreachable ? "is unreachable" : "removed", why);
@@ -339,7 +344,11 @@ void MasterProcess::removeAgent(const std::string& agentId, bool unreachable, st
   }
   clock_.cancel(agent.pingTimer);
   allocator_.removeAgent(agentId);
-  if (unreachable) unreachable_[agentId] = UnreachableEntry{agent.info.id(), now};
+  if (unreachable) {
+    unreachable_[agentId] = UnreachableEntry{agent.info.id(), now};
+  } else {
+    deactivatedAgents_.erase(agentId);
+  }
   agentByPeer_.erase(agent.peer);
   agents_.erase(it);
 }
@@ -348,7 +357,9 @@ void MasterProcess::recoveredAgentTimeout() {
   reregisterTimer_ = 0;
   WallTime now = clock_.wallNow();
   for (const auto& [id, info] : recoveredAgents_) {
-    if (Status s = registrar_.markUnreachable(info.id(), now); !s.ok()) registryFailed(s);
+    if (Status s = registrar_.markUnreachable(info.id(), now, deactivatedAgents_.count(id) > 0); !s.ok()) {
+      registryFailed(s);
+    }
     unreachable_[id] = UnreachableEntry{info.id(), now};
     counters_["master/slave_unreachable_completed"] += 1;
     log_->warn("Agent {} did not reregister within {}; it is unreachable", id,

@@ -231,7 +231,7 @@ void MasterProcess::removeFramework(const std::string& frameworkId, std::string_
   for (auto& [taskId, task] : framework.tasks) {
     if (!isTerminal(task.task.state())) {
       task.task.set_state(v1::TASK_KILLED);
-      countTaskState(v1::TASK_KILLED);
+      countTaskState(framework, v1::TASK_KILLED);
     }
     auto agent = agents_.find(task.task.agent_id().value());
     if (agent != agents_.end()) {

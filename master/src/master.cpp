@@ -73,6 +73,9 @@ Status Master::updateWeights(const google::protobuf::RepeatedPtrField<v1::Weight
 Status Master::updateQuota(const v1::master::Call::UpdateQuota& update) { return process_->updateQuota(update); }
 Status Master::teardown(const std::string& frameworkId) { return process_->operatorTeardown(frameworkId); }
 Status Master::markAgentGone(const std::string& agentId) { return process_->markAgentGone(agentId); }
+Status Master::deactivateAgent(const std::string& agentId) { return process_->setAgentDeactivated(agentId, true); }
+Status Master::reactivateAgent(const std::string& agentId) { return process_->setAgentDeactivated(agentId, false); }
+v1::master::Response::GetExecutors Master::getExecutors() const { return process_->getExecutors(); }
 Status Master::killTask(const std::string& frameworkId, const std::string& taskId) {
   return process_->operatorKill(frameworkId, taskId);
 }
@@ -141,9 +144,13 @@ Status MasterProcess::recover() {
     quotas_[config.role()] = config;
     allocator_.updateQuota(config.role(), toAllocatorQuota(config));
   }
-  for (const auto& agent : registry.agents()) recoveredAgents_[agent.agent_info().id().value()] = agent.agent_info();
+  for (const auto& agent : registry.agents()) {
+    recoveredAgents_[agent.agent_info().id().value()] = agent.agent_info();
+    if (agent.deactivated()) deactivatedAgents_.insert(agent.agent_info().id().value());
+  }
   for (const auto& agent : registry.unreachable()) {
     unreachable_[agent.id().value()] = UnreachableEntry{agent.id(), fromTimeInfo(agent.timestamp())};
+    if (agent.deactivated()) deactivatedAgents_.insert(agent.id().value());
   }
   for (const auto& agent : registry.gone()) gone_[agent.id().value()] = fromTimeInfo(agent.timestamp());
 
@@ -204,7 +211,13 @@ void MasterProcess::schedulerCall(const PeerId& from, Call&& call) {
   std::string type = "scheduler_call." + Call::Type_Name(call.type());
   if (call.type() == Call::SUBSCRIBE) {
     if (!call.has_subscribe()) return drop(from, type, "no subscribe body");
-    return subscribe(from, call);
+    subscribe(from, call);
+    if (auto it = frameworkByPeer_.find(from); it != frameworkByPeer_.end()) {
+      if (auto framework = frameworks_.find(it->second); framework != frameworks_.end()) {
+        countFrameworkCall(*framework->second, Call::SUBSCRIBE);
+      }
+    }
+    return;
   }
   if (!call.has_framework_id()) return drop(from, type, "no framework_id");
   auto it = frameworks_.find(call.framework_id().value());
@@ -214,6 +227,7 @@ void MasterProcess::schedulerCall(const PeerId& from, Call&& call) {
     reconnectFramework(framework, from);
   }
   if (!framework.connected || framework.peer != from) return drop(from, type, "framework not subscribed from this peer");
+  countFrameworkCall(framework, call.type());
 
   switch (call.type()) {
     case Call::TEARDOWN:     return teardown(framework);
@@ -249,6 +263,7 @@ void MasterProcess::send(const PeerId& to, internal::Envelope envelope) {
 
 void MasterProcess::sendEvent(FrameworkEntry& framework, Event event) {
   if (!framework.connected) return;
+  countFrameworkEvent(framework, event.type());
   internal::Envelope envelope;
   *envelope.mutable_scheduler_event() = std::move(event);
   send(framework.peer, std::move(envelope));

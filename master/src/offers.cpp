@@ -66,6 +66,7 @@ void MasterProcess::allocate(const allocator::Scope& scope) {
     a.offers.insert(offerId);
     offers_.emplace(offerId, std::move(entry));
     counters_["master/offers_sent"] += 1;
+    framework->second->counters["offers/sent"] += 1;
   }
   for (auto& [frameworkId, event] : events) sendEvent(*frameworks_.at(frameworkId), std::move(event));
 }
@@ -88,6 +89,7 @@ void MasterProcess::removeOffer(const std::string& offerId, bool recover, std::o
       event.mutable_rescind()->mutable_offer_id()->set_value(offerId);
       sendEvent(*framework->second, std::move(event));
       counters_["master/offers_rescinded"] += 1;
+      framework->second->counters["offers/rescinded"] += 1;
     }
   }
   if (recover) allocator_.recoverResources(offer.frameworkId, offer.agentId, offer.resources, refuse, clock_.now());
@@ -112,6 +114,7 @@ void MasterProcess::decline(FrameworkEntry& framework, const Call::Decline& decl
     touchedAgents.insert(it->second.agentId);
     removeOffer(offerId.value(), true, refuse, false);
     counters_["master/offers_declined"] += 1;
+    framework.counters["offers/declined"] += 1;
   }
   if (!touchedAgents.empty()) allocate(allocator::Scope::agents({touchedAgents.begin(), touchedAgents.end()}));
 }

@@ -305,9 +305,38 @@ Status MasterProcess::markAgentGone(const std::string& agentId) {
   }
   recoveredAgents_.erase(agentId);
   unreachable_.erase(agentId);
+  deactivatedAgents_.erase(agentId);
   gone_[agentId] = now;
   counters_["master/slave_removals/reason_gone_by_operator"] += 1;
   log_->warn("Operator marked agent {} gone", agentId);
+  return Status::OK();
+}
+
+Status MasterProcess::setAgentDeactivated(const std::string& agentId, bool deactivated) {
+  auto it = agents_.find(agentId);
+  if (it == agents_.end()) {
+    if (recoveredAgents_.count(agentId) > 0 || unreachable_.count(agentId) > 0) {
+      return Status::FailedPrecondition("Agent " + quoteForLog(agentId) + " is not connected");
+    }
+    return Status::NotFound("No agent " + quoteForLog(agentId));
+  }
+  AgentEntry& agent = *it->second;
+  if (agent.deactivated == deactivated) return Status::OK();  // Idempotent.
+  if (Status s = registrar_.admitAgent(agent.info, deactivated); !s.ok()) registryFailed(s);
+  agent.deactivated = deactivated;
+  agent.active = !deactivated;
+  if (deactivated) {
+    deactivatedAgents_.insert(agentId);
+    allocator_.deactivateAgent(agentId);
+    for (const auto& offerId : std::set<std::string>(agent.offers)) removeOffer(offerId, true, std::nullopt, true);
+    counters_["master/operator_agent_deactivations"] += 1;
+  } else {
+    deactivatedAgents_.erase(agentId);
+    allocator_.activateAgent(agentId);
+    counters_["master/operator_agent_reactivations"] += 1;
+    allocate(allocator::Scope::agents({agentId}));
+  }
+  log_->info("Operator {} agent {}", deactivated ? "deactivated" : "reactivated", agentId);
   return Status::OK();
 }
 
@@ -316,6 +345,13 @@ Status MasterProcess::operatorKill(const std::string& frameworkId, const std::st
   if (framework == frameworks_.end()) return Status::NotFound("No active framework " + quoteForLog(frameworkId));
   auto task = framework->second->tasks.find(taskId);
   if (task == framework->second->tasks.end()) {
+    // Completed (terminal and acknowledged): known, but nothing to kill.
+    for (const v1::Task& done : framework->second->completedTasks) {
+      if (done.task_id().value() == taskId) {
+        return Status::FailedPrecondition("Task " + quoteForLog(taskId) + " is already " +
+                                          v1::TaskState_Name(done.state()));
+      }
+    }
     return Status::NotFound("No task " + quoteForLog(taskId) + " in framework " + frameworkId);
   }
   if (isTerminal(task->second.task.state())) {

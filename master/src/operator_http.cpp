@@ -275,6 +275,7 @@ HttpResponse OperatorHttp::apiV1(const HttpRequest& request) {
       response.set_type(Response::GET_STATE);
       auto* state = response.mutable_get_state();
       *state->mutable_get_tasks() = master_.getTasks();
+      *state->mutable_get_executors() = master_.getExecutors();
       *state->mutable_get_frameworks() = master_.getFrameworks();
       *state->mutable_get_agents() = master_.getAgents();
       break;
@@ -286,6 +287,16 @@ HttpResponse OperatorHttp::apiV1(const HttpRequest& request) {
     case Call::GET_FRAMEWORKS:
       response.set_type(Response::GET_FRAMEWORKS);
       *response.mutable_get_frameworks() = master_.getFrameworks();
+      break;
+    case Call::GET_EXECUTORS:
+      response.set_type(Response::GET_EXECUTORS);
+      *response.mutable_get_executors() = master_.getExecutors();
+      break;
+    case Call::GET_OPERATIONS:
+      // Operations are not tracked beyond their offers (no operation
+      // feedback yet): always the empty list, in Mesos's shape.
+      response.set_type(Response::GET_OPERATIONS);
+      response.mutable_get_operations();
       break;
     case Call::GET_TASKS:
       response.set_type(Response::GET_TASKS);
@@ -321,6 +332,12 @@ HttpResponse OperatorHttp::apiV1(const HttpRequest& request) {
     case Call::MARK_AGENT_GONE:
       if (!call.has_mark_agent_gone()) return missing("mark_agent_gone");
       return outcome(master_.markAgentGone(call.mark_agent_gone().agent_id().value()));
+    case Call::DEACTIVATE_AGENT:
+      if (!call.has_deactivate_agent()) return missing("deactivate_agent");
+      return outcome(master_.deactivateAgent(call.deactivate_agent().agent_id().value()));
+    case Call::REACTIVATE_AGENT:
+      if (!call.has_reactivate_agent()) return missing("reactivate_agent");
+      return outcome(master_.reactivateAgent(call.reactivate_agent().agent_id().value()));
     case Call::KILL_TASK:
       if (!call.has_kill_task()) return missing("kill_task");
       return outcome(master_.killTask(call.kill_task().framework_id().value(), call.kill_task().task_id().value()),

@@ -195,12 +195,27 @@ v1::QuotaStatus MasterProcess::quotaStatus() const {
 
 // --- v1 GET_* responses -----------------------------------------------------------------
 
+Response::GetExecutors MasterProcess::getExecutors() const {
+  Response::GetExecutors out;
+  for (const auto& [id, agent] : agents_) {
+    for (const auto& [frameworkId, executors] : agent->executors) {
+      for (const auto& [executorId, info] : executors) {
+        auto* executor = out.add_executors();
+        *executor->mutable_executor_info() = info;
+        *executor->mutable_agent_id() = agent->info.id();
+      }
+    }
+  }
+  return out;
+}
+
 Response::GetAgents MasterProcess::getAgents() const {
   Response::GetAgents out;
   for (const auto& [id, agent] : agents_) {
     auto* entry = out.add_agents();
     *entry->mutable_agent_info() = agent->info;
     entry->set_active(agent->active);
+    entry->set_deactivated(agent->deactivated);
     entry->set_version(agent->version);
     entry->set_pid(agent->peer);
     *entry->mutable_registered_time() = toTimeInfo(agent->registeredTime);

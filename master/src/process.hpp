@@ -57,7 +57,8 @@ struct AgentEntry {
   Resources total;                    // Unallocated form, checkpointed resources applied.
   Resources checkpointed;             // Dynamic reservations and volumes (unallocated form).
   bool connected = true;
-  bool active = true;
+  bool active = true;        // Offers are made from it (false while the operator has it deactivated).
+  bool deactivated = false;  // DEACTIVATE_AGENT (durable; see deactivatedAgents_).
   WallTime registeredTime;
   // Health checking: a pong since the last ping, and missed pings in a row.
   bool pongReceived = true;
@@ -92,6 +93,9 @@ struct FrameworkEntry {
   std::deque<v1::Task> completedTasks;             // Oldest first, bounded.
   // Agent ID -> (role, when) of the latest offer there (/allocator/explain).
   std::map<std::string, std::pair<std::string, WallTime>> lastOffers;
+  // Per-framework counters by metric name below its prefix ("offers/sent",
+  // "calls/accept", "tasks/terminal/task_killed"; framework_metrics.cpp).
+  std::map<std::string, double> counters;
   bool partitionAware() const;
 };
 
@@ -202,6 +206,9 @@ class MasterProcess {
   Status updateQuota(const v1::master::Call::UpdateQuota& update);
   Status operatorTeardown(const std::string& frameworkId);
   Status markAgentGone(const std::string& agentId);
+  // DEACTIVATE_AGENT / REACTIVATE_AGENT: durable; no offers from a
+  // deactivated agent (outstanding ones are rescinded), its tasks run on.
+  Status setAgentDeactivated(const std::string& agentId, bool deactivated);
   Status operatorKill(const std::string& frameworkId, const std::string& taskId);
   // A connected agent, or NotFound / FailedPrecondition.
   Result<AgentEntry*> operatorAgent(const std::string& agentId);
@@ -227,6 +234,7 @@ class MasterProcess {
   v1::master::Response::GetFrameworks getFrameworks() const;
   v1::master::Response::GetTasks getTasks() const;
   v1::master::Response::GetRoles getRoles() const;
+  v1::master::Response::GetExecutors getExecutors() const;
   Result<nlohmann::json> explainJson(const std::string& frameworkId);
 
   // --- tasks.cpp --------------------------------------------------------------
@@ -249,7 +257,16 @@ class MasterProcess {
   void addTask(FrameworkEntry& framework, AgentEntry& agent, v1::Task task, Resources resources);
   v1::TaskStatus reconciliationStatus(const FrameworkEntry& framework, const std::string& taskId,
                                       const std::optional<std::string>& agentId, bool* answer) const;
-  void countTaskState(v1::TaskState state);
+  // A task reached `state`: master/tasks_<state>, and the framework's
+  // tasks/terminal/<state> when terminal.
+  void countTaskState(FrameworkEntry& framework, v1::TaskState state);
+
+  // --- framework_metrics.cpp --------------------------------------------------
+  // A call the framework made (after its checks passed) / an event sent to it.
+  void countFrameworkCall(FrameworkEntry& framework, Call::Type type);
+  void countFrameworkEvent(FrameworkEntry& framework, Event::Type type);
+  // master/frameworks/<name>/<id>/... of every framework in frameworks_.
+  void addFrameworkMetrics(std::map<std::string, double>& metrics) const;
 
   // --- state ------------------------------------------------------------------
   MasterOptions options_;
@@ -273,6 +290,9 @@ class MasterProcess {
   std::map<std::string, v1::AgentInfo> recoveredAgents_;  // In the registry, not reregistered yet.
   std::map<std::string, UnreachableEntry> unreachable_;
   std::map<std::string, WallTime> gone_;
+  // Agents the operator deactivated (admitted, recovered or unreachable),
+  // as in the registry.
+  std::set<std::string> deactivatedAgents_;
 
   std::map<std::string, std::unique_ptr<FrameworkEntry>> frameworks_;
   std::map<PeerId, std::string> frameworkByPeer_;
@@ -294,6 +314,8 @@ class MasterProcess {
 // Mesos's resource summary: {"cpus": 1, "mem": 128, "ports": "[31000-32000]"}
 // with cpus, mem, disk and gpus always present (views.cpp).
 nlohmann::json resourcesJson(const Resources& resources);
+// "master/frameworks/<percent-encoded name>/<id>/" (framework_metrics.cpp).
+std::string frameworkMetricPrefix(const FrameworkEntry& framework);
 // A QuotaConfig as the allocator takes it (operator.cpp).
 allocator::Quota toAllocatorQuota(const v1::QuotaConfig& config);
 

@@ -142,9 +142,10 @@ Status Registrar::deleteRecord(std::string_view table, const std::string& id) {
   return write([&] { return db_->run(fmt::format("DELETE FROM {} WHERE id = ?", table), id); });
 }
 
-Status Registrar::admitAgent(const v1::AgentInfo& info) {
+Status Registrar::admitAgent(const v1::AgentInfo& info, bool deactivated) {
   internal::RegistryAgent record;
   *record.mutable_agent_info() = info;
+  if (deactivated) record.set_deactivated(true);
   const std::string& id = info.id().value();
   Blob blob{record.SerializeAsString()};
   return write([&] {
@@ -153,10 +154,11 @@ Status Registrar::admitAgent(const v1::AgentInfo& info) {
   });
 }
 
-Status Registrar::markUnreachable(const v1::AgentID& id, WallTime when) {
+Status Registrar::markUnreachable(const v1::AgentID& id, WallTime when, bool deactivated) {
   internal::UnreachableAgent record;
   *record.mutable_id() = id;
   *record.mutable_timestamp() = toTimeInfo(when);
+  if (deactivated) record.set_deactivated(true);
   Blob blob{record.SerializeAsString()};
   return write([&] {
     AGORA_RETURN_IF_ERROR(db_->run("DELETE FROM agents WHERE id = ?", id.value()));

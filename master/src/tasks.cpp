@@ -51,11 +51,12 @@ void MasterProcess::addTask(FrameworkEntry& framework, AgentEntry& agent, v1::Ta
   agent.tasks[framework.id].insert(taskId);
 }
 
-void MasterProcess::countTaskState(v1::TaskState state) {
+void MasterProcess::countTaskState(FrameworkEntry& framework, v1::TaskState state) {
   if (!isTerminal(state)) return;
-  std::string name = v1::TaskState_Name(state).substr(5);  // "TASK_" off.
+  std::string name = v1::TaskState_Name(state);
   std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-  counters_["master/tasks_" + name] += 1;
+  counters_["master/tasks_" + name.substr(5)] += 1;  // "task_" off.
+  framework.counters["tasks/terminal/" + name] += 1;
 }
 
 void MasterProcess::sendMasterUpdate(FrameworkEntry& framework, const std::string& taskId,
@@ -73,14 +74,14 @@ void MasterProcess::sendMasterUpdate(FrameworkEntry& framework, const std::strin
   if (!agentId.empty()) status->mutable_agent_id()->set_value(agentId);
   if (state == v1::TASK_UNREACHABLE) *status->mutable_unreachable_time() = toTimeInfo(clock_.wallNow());
   if (reason != v1::TaskStatus::REASON_RECONCILIATION && reason != v1::TaskStatus::REASON_AGENT_REREGISTERED) {
-    countTaskState(status->state());
+    countTaskState(framework, status->state());
   }
   sendEvent(framework, std::move(event));
 }
 
 void MasterProcess::updateTaskState(FrameworkEntry& framework, TaskEntry& task, const v1::TaskStatus& status,
                                     v1::TaskState latest) {
-  if (task.task.state() != latest) countTaskState(latest);
+  if (task.task.state() != latest) countTaskState(framework, latest);
   task.task.set_state(latest);
   task.task.set_status_update_state(status.state());
   if (status.has_uuid()) task.task.set_status_update_uuid(status.uuid());

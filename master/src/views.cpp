@@ -118,6 +118,7 @@ nlohmann::json MasterProcess::stateJson() const {
                       {"unreserved_resources", resourcesJson(agent->total.unreserved())},
                       {"attributes", attributesJson(agent->info.attributes())},
                       {"active", agent->active},
+                      {"deactivated", agent->deactivated},
                       {"connected", agent->connected}});
   }
   json unreachable = json::array();
@@ -213,6 +214,7 @@ std::map<std::string, double> MasterProcess::metrics() const {
   }
   for (const auto& [name, value] : counters_) m[name] = value;
   m["master/elected"] = 1;
+  addFrameworkMetrics(m);
   m["master/uptime_secs"] = std::chrono::duration<double>(clock_.wallNow() - startTime_).count();
 
   double active = 0, connected = 0;

@@ -4,6 +4,8 @@
 //
 //   kill TASK_ID      kills a task
 //   launch N          launches N more tasks
+//   suppress          stops offers to the framework (SUPPRESS)
+//   revive            asks for offers again (REVIVE)
 //   teardown          tears the framework down and exits
 //
 // On SIGTERM/SIGINT or end of stdin it tears the framework down (its tasks
@@ -208,6 +210,15 @@ int main(int argc, char** argv) {
         driver.post([&driver, &scheduler, n] {
           scheduler.more(n);
           driver.revive();
+        });
+      } else if (verb == "suppress" || verb == "revive") {
+        driver.post([&driver, verb] {  // On the driver's thread, as its callbacks print.
+          if (verb == "suppress") {
+            driver.suppress();
+          } else {
+            driver.revive();
+          }
+          print({{"event", verb == "suppress" ? "suppressed" : "revived"}});
         });
       } else if (verb == "teardown") {
         break;

@@ -31,22 +31,6 @@ bool allowed(std::string_view endpoint) {
 
 }  // namespace
 
-std::string percentEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
-  return out;
-}
-
 AgentProxy::AgentProxy(boost::asio::io_context& loop, Resolver resolve, AgentProxyOptions options)
     : loop_(loop), resolve_(std::move(resolve)), options_(options), pool_(options.threads) {}
 

@@ -78,6 +78,23 @@ TEST_F(FilesTest, ReadsByAbsoluteVirtualAndTaskRelativePaths) {
   EXPECT_EQ((*read)["data"], "");
 }
 
+// A read whose length ends inside a multi-byte character stops before it,
+// so that readers advancing by the bytes they got never skip or repeat.
+TEST_F(FilesTest, ReadsEndOnUtf8CharacterBoundaries) {
+  std::ofstream(sandbox_ + "/utf8") << "ab\xE2\x82\xAC!";  // "ab€!": the euro sign is 3 bytes.
+  auto readAt = [&](int offset, int length) {
+    auto read = readSandboxFile(files_, get({{"path", sandbox_ + "/utf8"}, {"offset", std::to_string(offset)},
+                                             {"length", std::to_string(length)}}));
+    EXPECT_TRUE(read.ok()) << read.error();
+    return read.ok() ? (*read)["data"].get<std::string>() : "";
+  };
+  EXPECT_EQ(readAt(0, 3), "ab");
+  EXPECT_EQ(readAt(0, 4), "ab");
+  EXPECT_EQ(readAt(0, 5), "ab\xE2\x82\xAC");
+  EXPECT_EQ(readAt(2, 10), "\xE2\x82\xAC!");
+  EXPECT_EQ(readAt(2, 1), "\xE2");  // Never an empty answer short of the end: no reader is stuck.
+}
+
 TEST_F(FilesTest, NothingOutsideTheSandboxes) {
   using Code = Status::Code;
   EXPECT_EQ(readError({{"path", workDir_ + "/secret"}, {"offset", "0"}}), Code::kPermissionDenied);

@@ -71,10 +71,17 @@ TEST(CliTest, IdPrefixes) {
 }
 
 TEST(CliTest, FindTask) {
-  // task-1 is in two frameworks: ambiguous unless narrowed.
+  // task-1 is in two frameworks, live in one of them: that one.
   auto task = findTask(fixture(), "task-1");
+  ASSERT_TRUE(task.ok()) << task.error();
+  EXPECT_EQ(task->frameworkId, "m1-0000");
+  // Terminal in both: ambiguous unless narrowed.
+  json done = fixture();
+  done["frameworks"][0]["tasks"][0]["state"] = "TASK_FINISHED";
+  task = findTask(done, "task-1");
   ASSERT_FALSE(task.ok());
   EXPECT_EQ(exitCodeOf(task.error()), kExitNotFound);
+  EXPECT_EQ(findTask(done, "task-1", "m1-0001").value().state, "TASK_KILLED");
   task = findTask(fixture(), "task-1", "m1-0000");
   ASSERT_TRUE(task.ok()) << task.error();
   EXPECT_EQ(task->agentId, "m1-S0");
@@ -83,6 +90,23 @@ TEST(CliTest, FindTask) {
   ASSERT_TRUE(agent.ok());
   EXPECT_EQ(agent->toString(), "10.0.0.1:5051");
   EXPECT_FALSE(agentAddress(fixture(), "m1-S9").ok());
+}
+
+// Regression: `agora logs` went to the agent's hostname, which need not
+// resolve (or may name another interface) while http_address is what the
+// agent's HTTP server listens on.
+TEST(CliTest, AgentAddressPrefersHttpAddress) {
+  json state = fixture();
+  state["agents"][0]["hostname"] = "agent-0.invalid";
+  state["agents"][0]["http_address"] = "127.0.0.1:15051";
+  auto agent = agentAddress(state, "m1-S0");
+  ASSERT_TRUE(agent.ok()) << agent.error();
+  EXPECT_EQ(agent->toString(), "127.0.0.1:15051");
+  // An unparsable http_address falls back to hostname:port.
+  state["agents"][0]["http_address"] = "not an address";
+  EXPECT_EQ(agentAddress(state, "m1-S0").value().toString(), "agent-0.invalid:5051");
+  state["agents"][0]["http_address"] = 42;
+  EXPECT_EQ(agentAddress(state, "m1-S0").value().toString(), "agent-0.invalid:5051");
 }
 
 TEST(CliTest, Numbers) {

@@ -316,5 +316,189 @@ TEST_F(OperatorTest, StateSummaryRolesAndMetrics) {
   EXPECT_EQ(metrics.at("master/offers_sent"), 1);
 }
 
+// Mesos's per-framework metrics: master/frameworks/<name>/<id>/...
+TEST_F(OperatorTest, PerFrameworkMetrics) {
+  start();
+  FakeScheduler scheduler(network_);
+  scheduler.autoAcknowledge = true;
+  FakeAgent agent(network_, clock_, "a1", "cpus:2;mem:1024");
+  subscribeAndOffer(scheduler, agent, FakeScheduler::frameworkInfo("my job/1", {"dev"}));
+  const std::string agentId = *agent.agentId();
+  const std::string prefix = "master/frameworks/my%20job%2F1/" + *scheduler.frameworkId() + "/";
+  EXPECT_EQ(metric(prefix + "subscribed"), 1);
+  EXPECT_EQ(metric(prefix + "offers/sent"), 1);
+  EXPECT_EQ(metric(prefix + "calls/subscribe"), 1);
+  EXPECT_EQ(metric(prefix + "events/subscribed"), 1);
+  EXPECT_EQ(metric(prefix + "events/offers"), 1);
+  EXPECT_EQ(metric(prefix + "roles/dev/suppressed"), 0);
+
+  // Accept one offer with two tasks, decline the next.
+  scheduler.accept({scheduler.outstandingOffers()[0].id()},
+                   {FakeScheduler::launch({FakeScheduler::commandTask("t1", agentId, "cpus:0.5;mem:128", "dev"),
+                                           FakeScheduler::commandTask("t2", agentId, "cpus:0.5;mem:128", "dev")})});
+  settle();
+  agent.sendStatus("t1", v1::TASK_RUNNING);
+  agent.sendStatus("t2", v1::TASK_RUNNING);
+  settle();
+  EXPECT_EQ(metric(prefix + "offers/accepted"), 1);
+  EXPECT_EQ(metric(prefix + "calls/accept"), 1);
+  EXPECT_EQ(metric(prefix + "tasks/active/task_running"), 2);
+  EXPECT_EQ(metric(prefix + "tasks/active/task_staging"), 0);
+  agent.sendStatus("t2", v1::TASK_FINISHED);
+  settle();
+  EXPECT_EQ(metric(prefix + "tasks/active/task_running"), 1);
+  EXPECT_EQ(metric(prefix + "tasks/terminal/task_finished"), 1);
+  EXPECT_EQ(metric(prefix + "tasks/terminal/task_failed"), 0);
+  EXPECT_GE(metric(prefix + "calls/acknowledge"), 3);
+  EXPECT_GE(metric(prefix + "events/update"), 3);
+
+  advance(std::chrono::seconds(2));  // The next batch allocation offers what is free.
+  ASSERT_FALSE(scheduler.outstandingOffers().empty());
+  scheduler.decline({scheduler.outstandingOffers()[0].id()}, 3600);
+  settle();
+  EXPECT_EQ(metric(prefix + "offers/declined"), 1);
+  scheduler.suppress();
+  settle();
+  EXPECT_EQ(metric(prefix + "roles/dev/suppressed"), 1);
+  EXPECT_EQ(metric(prefix + "calls/suppress"), 1);
+  EXPECT_EQ(metric(prefix + "calls"), metric(prefix + "calls/subscribe") + metric(prefix + "calls/accept") +
+                                          metric(prefix + "calls/acknowledge") + metric(prefix + "calls/decline") +
+                                          metric(prefix + "calls/suppress"));
+  // An operator reservation rescinds the outstanding offer.
+  scheduler.revive();
+  settle();
+  ASSERT_FALSE(scheduler.outstandingOffers().empty());
+  ASSERT_EQ(api({{"type", "RESERVE_RESOURCES"},
+                 {"reserve_resources", {{"agent_id", {{"value", agentId}}}, {"resources", reservedJson("cpus:1", "eng")}}}})
+                .status,
+            202);
+  EXPECT_EQ(metric(prefix + "offers/rescinded"), 1);
+  EXPECT_EQ(metric(prefix + "events/rescind"), 1);
+
+  // Gone with the framework (as Mesos).
+  scheduler.teardown();
+  settle();
+  EXPECT_EQ(master_->metrics().count(prefix + "subscribed"), 0u);
+}
+
+TEST_F(OperatorTest, DeactivateAndReactivateAgent) {
+  start();
+  FakeScheduler scheduler(network_);
+  FakeAgent agent(network_, clock_, "a1", "cpus:2;mem:1024");
+  subscribeAndOffer(scheduler, agent, FakeScheduler::frameworkInfo("f", {"dev"}));
+  const std::string agentId = *agent.agentId();
+  auto call = [&](const std::string& type, const std::string& id) {
+    std::string field = type == "DEACTIVATE_AGENT" ? "deactivate_agent" : "reactivate_agent";
+    return api({{"type", type}, {field, {{"agent_id", {{"value", id}}}}}});
+  };
+  auto deactivated = [&] {
+    json agents = body(api({{"type", "GET_AGENTS"}}));
+    return agents["get_agents"]["agents"][0].value("deactivated", false);
+  };
+
+  // Deactivating rescinds the outstanding offer, and no new offer comes.
+  ASSERT_EQ(call("DEACTIVATE_AGENT", agentId).status, 200);
+  EXPECT_TRUE(scheduler.outstandingOffers().empty());
+  EXPECT_EQ(scheduler.count(Event::RESCIND), 1u);
+  EXPECT_TRUE(deactivated());
+  EXPECT_FALSE(master_->stateJson()["agents"][0]["active"].get<bool>());
+  EXPECT_TRUE(master_->stateJson()["agents"][0]["deactivated"].get<bool>());
+  EXPECT_EQ(call("DEACTIVATE_AGENT", agentId).status, 200);  // Idempotent.
+  EXPECT_EQ(metric("master/operator_agent_deactivations"), 1);
+  advance(std::chrono::seconds(3));
+  EXPECT_TRUE(scheduler.outstandingOffers().empty());
+
+  // Kept across the agent's reregistration and a master restart.
+  agent.restart();
+  settle();
+  advance(std::chrono::seconds(2));
+  EXPECT_TRUE(scheduler.outstandingOffers().empty());
+  restart();
+  agent.restart();
+  settle();
+  EXPECT_TRUE(deactivated());
+  FakeScheduler second(network_);
+  second.subscribe(FakeScheduler::frameworkInfo("f2", {"dev"}));
+  advance(std::chrono::seconds(2));
+  ASSERT_TRUE(second.frameworkId().has_value());
+  EXPECT_TRUE(second.outstandingOffers().empty());
+
+  // Reactivating offers it again.
+  ASSERT_EQ(call("REACTIVATE_AGENT", agentId).status, 200);
+  EXPECT_FALSE(deactivated());
+  EXPECT_EQ(metric("master/operator_agent_reactivations"), 1);
+  advance(std::chrono::seconds(2));
+  EXPECT_FALSE(second.outstandingOffers().empty());
+  EXPECT_EQ(call("REACTIVATE_AGENT", agentId).status, 200);  // Idempotent.
+  restart();
+  agent.restart();
+  settle();
+  EXPECT_FALSE(deactivated());
+
+  // Bad input.
+  EXPECT_EQ(call("DEACTIVATE_AGENT", "no-such-agent").status, 404);
+  EXPECT_EQ(call("REACTIVATE_AGENT", "no-such-agent").status, 404);
+  EXPECT_EQ(api({{"type", "DEACTIVATE_AGENT"}}).status, 400);
+  EXPECT_EQ(api({{"type", "REACTIVATE_AGENT"}}).status, 400);
+  EXPECT_EQ(request("POST", "/api/v1", R"({"type": "DEACTIVATE_AGENT", "deactivate_agent": {}})").status, 400);
+  EXPECT_EQ(request("POST", "/api/v1", R"({"type": "DEACTIVATE_AGENT", "deactivate_agent": {"agent_id": 7}})").status,
+            400);
+  EXPECT_EQ(request("POST", "/api/v1", R"({"type": "REACTIVATE_AGENT", "reactivate_agent": )").status, 400);
+}
+
+TEST_F(OperatorTest, GetExecutorsAndOperations) {
+  start();
+  FakeScheduler scheduler(network_);
+  FakeAgent agent(network_, clock_, "a1", "cpus:2;mem:1024");
+  subscribeAndOffer(scheduler, agent, FakeScheduler::frameworkInfo("f", {"dev"}));
+  const std::string agentId = *agent.agentId();
+  json executors = body(api({{"type", "GET_EXECUTORS"}}));
+  EXPECT_EQ(executors["type"], "GET_EXECUTORS");
+  EXPECT_TRUE(executors["get_executors"].value("executors", json::array()).empty()) << executors.dump();
+
+  v1::TaskInfo task = FakeScheduler::commandTask("t1", agentId, "cpus:0.5;mem:64", "dev");
+  task.clear_command();
+  v1::ExecutorInfo* executor = task.mutable_executor();
+  executor->mutable_executor_id()->set_value("e1");
+  *executor->mutable_framework_id()->mutable_value() = *scheduler.frameworkId();
+  executor->mutable_command()->set_value("my-executor");
+  *executor->mutable_resources() = allocated("cpus:0.1;mem:32", "dev");
+  scheduler.accept({scheduler.outstandingOffers()[0].id()}, {FakeScheduler::launch({task})});
+  settle();
+  ASSERT_EQ(agent.tasks().count("t1"), 1u) << scheduler.errors().size();
+  executors = body(api({{"type", "GET_EXECUTORS"}}));
+  ASSERT_EQ(executors["get_executors"]["executors"].size(), 1u) << executors.dump();
+  EXPECT_EQ(executors["get_executors"]["executors"][0]["executor_info"]["executor_id"]["value"], "e1");
+  EXPECT_EQ(executors["get_executors"]["executors"][0]["agent_id"]["value"], agentId);
+  json state = body(api({{"type", "GET_STATE"}}));
+  EXPECT_EQ(state["get_state"]["get_executors"]["executors"].size(), 1u) << state.dump();
+
+  json operations = body(api({{"type", "GET_OPERATIONS"}}));
+  EXPECT_EQ(operations["type"], "GET_OPERATIONS");
+  EXPECT_TRUE(operations.contains("get_operations")) << operations.dump();
+  EXPECT_EQ(request("POST", "/api/v1", R"({"type": "GET_EXECUTORS", "get_executors": 1})").status, 400);
+  EXPECT_EQ(request("POST", "/api/v1", R"({"type": "GET_OPERATIONS)").status, 400);
+}
+
+TEST_F(OperatorTest, KillingACompletedTaskIsAConflict) {
+  start();
+  FakeScheduler scheduler(network_);
+  scheduler.autoAcknowledge = true;
+  FakeAgent agent(network_, clock_, "a1", "cpus:2;mem:1024");
+  subscribeAndOffer(scheduler, agent, FakeScheduler::frameworkInfo("f", {"dev"}));
+  const std::string agentId = *agent.agentId();
+  scheduler.accept({scheduler.outstandingOffers()[0].id()},
+                   {FakeScheduler::launch({FakeScheduler::commandTask("t1", agentId, "cpus:1;mem:128", "dev")})});
+  settle();
+  agent.sendStatus("t1", v1::TASK_FINISHED);
+  settle();
+  ASSERT_TRUE(master_->stateJson()["frameworks"][0]["tasks"].empty());
+  HttpResponse reply = api({{"type", "KILL_TASK"},
+                            {"kill_task", {{"framework_id", {{"value", *scheduler.frameworkId()}}},
+                                           {"task_id", {{"value", "t1"}}}}}});
+  EXPECT_EQ(reply.status, 409) << reply.body;
+  EXPECT_NE(reply.body.find("TASK_FINISHED"), std::string::npos) << reply.body;
+}
+
 }  // namespace
 }  // namespace agora::master

@@ -158,6 +158,10 @@ class HttpServer {
 // strings).
 Result<std::string> percentDecode(std::string_view text, bool plusIsSpace = false);
 
+// "a b&c" -> "a%20b%26c": every byte but RFC 3986's unreserved ones
+// (A-Z a-z 0-9 - . _ ~), for a query value or a path segment.
+std::string percentEncode(std::string_view text);
+
 // Parses "a=1&b=x%20y&c" into {a:1, b:"x y", c:""}; the first of repeated
 // names wins. Empty pieces ("a=1&&b=2") are skipped.
 Result<std::map<std::string, std::string, std::less<>>> parseQuery(std::string_view query);

@@ -141,6 +141,16 @@ class Master {
   // The agent is never coming back: durable in the registry; its tasks
   // become TASK_GONE_BY_OPERATOR; it is refused if it returns. Idempotent.
   Status markAgentGone(const std::string& agentId);
+  // DEACTIVATE_AGENT: no offers from the agent (outstanding ones are
+  // rescinded) until REACTIVATE_AGENT; its tasks keep running. Durable in
+  // the registry, kept across the agent's reregistration. Idempotent.
+  // NotFound for an unknown agent, FailedPrecondition for one that is not
+  // registered now (recovered, unreachable).
+  Status deactivateAgent(const std::string& agentId);
+  Status reactivateAgent(const std::string& agentId);
+  // GET_EXECUTORS: the executors (with ExecutorInfo: custom executors; the
+  // command executor of command tasks is the agent's business) per agent.
+  v1::master::Response::GetExecutors getExecutors() const;
   // Asks the task's agent to kill it (Agora extension: the operator kills
   // through the master, the framework sees the usual updates).
   Status killTask(const std::string& frameworkId, const std::string& taskId);

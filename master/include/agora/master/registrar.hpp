@@ -59,8 +59,10 @@ class Registrar {
   Result<internal::Registry> recover(const v1::MasterInfo& masterInfo);
 
   // Each of these is one durable transaction. Precondition: recover() OK.
-  Status admitAgent(const v1::AgentInfo& info);  // Insert or replace; leaves unreachable.
-  Status markUnreachable(const v1::AgentID& id, WallTime when);
+  // Insert or replace; leaves unreachable. `deactivated`: the operator's
+  // DEACTIVATE_AGENT, kept across reregistration and master restarts.
+  Status admitAgent(const v1::AgentInfo& info, bool deactivated = false);
+  Status markUnreachable(const v1::AgentID& id, WallTime when, bool deactivated = false);
   Status markGone(const v1::AgentID& id, WallTime when);
   Status removeAgent(const v1::AgentID& id);  // From admitted and unreachable.
   Status putFramework(const internal::RegistryFramework& framework);  // Insert or replace.

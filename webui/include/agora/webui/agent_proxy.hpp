@@ -79,7 +79,4 @@ class AgentProxy {
   boost::asio::thread_pool pool_;
 };
 
-// "a b&c" -> "a%20b%26c": every byte but RFC 3986's unreserved ones.
-std::string percentEncode(std::string_view text);
-
 }  // namespace agora::webui
