@@ -19,7 +19,11 @@ grep -q 'Reserving' "$tmp/reservation.log" || fail "nothing reserved"
 [[ $(grep -c 'Launching task-. on reserved' "$tmp/reservation.log") -eq 2 ]] || fail "tasks not launched on reservations"
 grep -q 'Unreserving' "$tmp/reservation.log" || fail "nothing unreserved"
 grep -q 'task-1 TASK_FINISHED' "$tmp/reservation.log" || fail "task-1 did not finish"
-no_reservations() { ! curl -fsS "$master_url/state" | grep -q '"reserved_resources":{"'; }
+no_reservations() {
+  local state
+  state=$(curl -fsS "$master_url/state") || return 1
+  ! grep -q '"reserved_resources":{"' <<<"$state"
+}
 # The UNRESERVEs were applied before the teardown was sent.
 no_reservations || fail "reservations are left: $(curl -fsS "$master_url/state")"
 echo "reservation: reserve, launch, unreserve as expected"
