@@ -296,10 +296,15 @@ void CommandExecutor::healthChanged(const HealthChecker::Health& health) {
               quoteForLog(health.message, 200));
   sendStatus(v1::TASK_RUNNING, health.message, v1::TaskStatus::REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
   if (!health.kill) return;
-  killReason_ = "Task was unhealthy after " + std::to_string(health.consecutiveFailures) +
-                " consecutive failed health checks (" + health.message + ")";
-  log()->warn("Killing task {}: {}", quoteForLog(task_->task_id().value()), killReason_);
-  kill(*driver_, task_->task_id(), std::nullopt);
+  killBecause(*driver_, "Task was unhealthy after " + std::to_string(health.consecutiveFailures) +
+                            " consecutive failed health checks (" + health.message + ")");
+}
+
+void CommandExecutor::killBecause(ExecutorDriver& driver, const std::string& reason) {
+  if (!task_ || !pid_ || killing_) return;
+  killReason_ = reason;
+  log()->warn("Killing task {}: {}", quoteForLog(task_->task_id().value()), reason);
+  kill(driver, task_->task_id(), std::nullopt);
 }
 
 void CommandExecutor::checkChanged(const v1::CheckStatusInfo& status) {

@@ -87,6 +87,11 @@ class CommandExecutor final : public Executor {
   void shutdown(ExecutorDriver& driver) override;
   void error(ExecutorDriver& driver, const std::string& message) override;
 
+  // A kill the executor decides on (not the agent's): as kill() with the
+  // task's kill policy, and the terminal update's message starts with
+  // `reason`. Nothing when no task runs or a kill is under way.
+  void killBecause(ExecutorDriver& driver, const std::string& reason);
+
   // The task's process while it runs.
   std::optional<int> pid() const { return pid_; }
 

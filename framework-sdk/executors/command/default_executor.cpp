@@ -185,10 +185,7 @@ void DefaultExecutor::killGroup(uint64_t group, const std::string& except) {
   for (auto& [taskId, run] : runs_) {
     if (run->group != group || taskId == except || isTerminalState(run->state)) continue;
     if (run->state == v1::TASK_KILLING) continue;
-    log()->info("Killing task {}: another task of its group ({}) ended", quoteForLog(taskId), quoteForLog(except));
-    v1::TaskID id;
-    id.set_value(taskId);
-    run->executor->kill(*run->driver, id, std::nullopt);
+    run->executor->killBecause(*run->driver, "Killed with its group: task " + quoteForLog(except) + " ended");
   }
 }
 

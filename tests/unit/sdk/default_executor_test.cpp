@@ -101,6 +101,7 @@ TEST_F(DefaultExecutorTest, AFailedTaskKillsTheRestOfItsGroupOnly) {
   runner_.exit(pidOf("a2"), signalled(SIGTERM));
   network_.settle();
   EXPECT_EQ(latest()["a2"].state(), v1::TASK_KILLED);
+  EXPECT_THAT(latest()["a2"].message(), HasSubstr("Killed with its group: task a1 ended"));
   EXPECT_EQ(latest()["b1"].state(), v1::TASK_RUNNING);
   EXPECT_EQ(driver_->state(), ExecutorDriver::State::kSubscribed);
 }
