@@ -123,12 +123,7 @@ class CgroupsContainerizer final : public Containerizer {
   }
 
   void wait(const std::string& containerId, TerminationCallback done) override {
-    auto it = containers_.find(containerId);
-    if (it == containers_.end()) {
-      answerUnknownContainer(clock_, containerId, std::move(done));
-      return;
-    }
-    it->second.waiters.push_back(std::move(done));
+    waitForContainer(clock_, containers_, containerId, std::move(done));
   }
 
   void destroy(const std::string& containerId, Duration gracePeriod) override {

@@ -1,7 +1,8 @@
 #pragma once
 
-// What every Containerizer answers to wait() on a container it does not
-// know: a termination saying so, delivered on the loop (never inside the call).
+// Containerizer::wait() as both containerizers do it: a known container
+// queues the callback for its end; an unknown one is answered with a
+// termination saying so, delivered on the loop (never inside the call).
 
 #include <string>
 
@@ -16,6 +17,18 @@ inline void answerUnknownContainer(Clock& clock, const std::string& containerId,
     termination.message = "Unknown container " + containerId;
     done(termination);
   });
+}
+
+// `containers` maps container IDs to records with a `waiters` vector.
+template <typename Containers>
+void waitForContainer(Clock& clock, Containers& containers, const std::string& containerId,
+                      Containerizer::TerminationCallback done) {
+  auto it = containers.find(containerId);
+  if (it == containers.end()) {
+    answerUnknownContainer(clock, containerId, std::move(done));
+    return;
+  }
+  it->second.waiters.push_back(std::move(done));
 }
 
 }  // namespace agora::agent

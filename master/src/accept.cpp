@@ -43,6 +43,15 @@ Status validateOffers(const Call::Accept& accept, const std::string& frameworkId
   return Status::OK();
 }
 
+// Records `executor` as one of `frameworkId`'s on `agent` (with the
+// framework's ID filled in) unless it already is; true when it is new, i.e.
+// the agent is to start it.
+bool addExecutor(AgentEntry& agent, const std::string& frameworkId, const v1::ExecutorInfo& executor) {
+  auto [it, added] = agent.executors[frameworkId].try_emplace(executor.executor_id().value(), executor);
+  if (added) it->second.mutable_framework_id()->set_value(frameworkId);
+  return added;
+}
+
 // The master's record of a task it launches.
 v1::Task stagingTask(const v1::TaskInfo& taskInfo, const FrameworkEntry& framework, const AgentEntry& agent,
                      const v1::ExecutorID* executorId) {
@@ -121,15 +130,7 @@ void MasterProcess::accept(FrameworkEntry& framework, const Call::Accept& accept
           remaining -= *consumed;
           bool launchExecutor = false;
           Resources taskResources = *consumed;
-          if (taskInfo.has_executor()) {
-            auto& executors = agent.executors[framework.id];
-            const std::string& executorId = taskInfo.executor().executor_id().value();
-            if (executors.count(executorId) == 0) {
-              launchExecutor = true;
-              executors[executorId] = taskInfo.executor();
-              executors[executorId].mutable_framework_id()->set_value(framework.id);
-            }
-          }
+          if (taskInfo.has_executor()) launchExecutor = addExecutor(agent, framework.id, taskInfo.executor());
           addTask(framework, agent,
                   stagingTask(taskInfo, framework, agent,
                               taskInfo.has_executor() ? &taskInfo.executor().executor_id() : nullptr),
@@ -183,13 +184,8 @@ void MasterProcess::accept(FrameworkEntry& framework, const Call::Accept& accept
           break;
         }
         remaining -= consumed->total;
-        auto& executors = agent.executors[framework.id];
         const std::string& executorId = executorInfo.executor_id().value();
-        bool launchExecutor = executors.count(executorId) == 0;
-        if (launchExecutor) {
-          executors[executorId] = executorInfo;
-          executors[executorId].mutable_framework_id()->set_value(framework.id);
-        }
+        bool launchExecutor = addExecutor(agent, framework.id, executorInfo);
         for (int i = 0; i < group.tasks_size(); ++i) {
           // The first task of a group that starts its executor carries the
           // executor's resources, as a LAUNCH with a new executor does.
@@ -202,7 +198,7 @@ void MasterProcess::accept(FrameworkEntry& framework, const Call::Accept& accept
         internal::Envelope run;
         internal::RunTaskGroup* message = run.mutable_run_task_group();
         *message->mutable_framework_info() = framework.info;
-        *message->mutable_executor_info() = executors[executorId];
+        *message->mutable_executor_info() = agent.executors[framework.id][executorId];
         *message->mutable_task_group() = group;
         message->set_launch_executor(launchExecutor);
         send(agent.peer, std::move(run));

@@ -228,42 +228,57 @@ Result<ProbeSpec> probeFor(const v1::CheckInfo& check, const ProcessSpec& task) 
   }
 }
 
-// --- HealthChecker ------------------------------------------------------------
+// --- ProbeLoop ----------------------------------------------------------------
 
-HealthChecker::HealthChecker(Clock& clock, ProcessRunner& runner, ProbeEnvironment environment,
-                             const v1::HealthCheck& check, ProbeSpec probe, Callback onChange)
+ProbeLoop::ProbeLoop(Clock& clock, ProcessRunner& runner, ProbeEnvironment environment, ProbeSpec probe,
+                     ProbeSchedule schedule, ResultCallback onResult)
     : clock_(clock),
       prober_(clock, runner, std::move(environment)),
       probe_(std::move(probe)),
-      schedule_{seconds(check.delay_seconds()), seconds(check.interval_seconds()), seconds(check.timeout_seconds())},
-      gracePeriod_(seconds(check.grace_period_seconds())),
-      maxFailures_(std::max<int>(1, static_cast<int>(check.consecutive_failures()))),
-      onChange_(std::move(onChange)) {}
+      schedule_(schedule),
+      onResult_(std::move(onResult)) {}
 
-HealthChecker::~HealthChecker() { stop(); }
+ProbeLoop::~ProbeLoop() { stop(); }
 
-void HealthChecker::start() {
-  startedAt_ = clock_.now();
-  schedule(schedule_.delay);
-}
+void ProbeLoop::start() { schedule(schedule_.delay); }
 
-void HealthChecker::stop() {
+void ProbeLoop::stop() {
   stopped_ = true;
   if (timer_ != 0) clock_.cancel(timer_);
   timer_ = 0;
   prober_.cancel();
 }
 
-void HealthChecker::schedule(Duration after) {
+void ProbeLoop::schedule(Duration after) {
   if (stopped_) return;
   timer_ = clock_.schedule(after, [this] {
     timer_ = 0;
-    prober_.run(probe_, schedule_.timeout, [this](ProbeResult result) { this->result(result); });
+    prober_.run(probe_, schedule_.timeout, [this](ProbeResult result) {
+      if (stopped_) return;
+      onResult_(result);
+      schedule(schedule_.interval);
+    });
   });
 }
 
+// --- HealthChecker ------------------------------------------------------------
+
+HealthChecker::HealthChecker(Clock& clock, ProcessRunner& runner, ProbeEnvironment environment,
+                             const v1::HealthCheck& check, ProbeSpec probe, Callback onChange)
+    : clock_(clock),
+      gracePeriod_(seconds(check.grace_period_seconds())),
+      maxFailures_(std::max<int>(1, static_cast<int>(check.consecutive_failures()))),
+      onChange_(std::move(onChange)),
+      loop_(clock, runner, std::move(environment), std::move(probe),
+            {seconds(check.delay_seconds()), seconds(check.interval_seconds()), seconds(check.timeout_seconds())},
+            [this](const ProbeResult& result) { this->result(result); }) {}
+
+void HealthChecker::start() {
+  startedAt_ = clock_.now();
+  loop_.start();
+}
+
 void HealthChecker::result(const ProbeResult& result) {
-  if (stopped_) return;
   if (healthyResult(result)) {
     bool changed = !everHealthy_ || reportedUnhealthy_;
     everHealthy_ = true;
@@ -278,25 +293,21 @@ void HealthChecker::result(const ProbeResult& result) {
     log()->warn("Health check failed {} time(s) in a row (of {}): {}", failures_, maxFailures_, result.message);
     if (!reportedUnhealthy_ || kill) {
       reportedUnhealthy_ = true;
-      if (kill) stopped_ = true;  // No probe after the kill.
+      if (kill) loop_.stop();  // No probe after the kill.
       onChange_(Health{false, kill, failures_, result.message});
     }
   }
-  schedule(schedule_.interval);
 }
 
 // --- Checker ------------------------------------------------------------------
 
 Checker::Checker(Clock& clock, ProcessRunner& runner, ProbeEnvironment environment, const v1::CheckInfo& check,
                  ProbeSpec probe, Callback onChange)
-    : clock_(clock),
-      prober_(clock, runner, std::move(environment)),
-      probe_(std::move(probe)),
-      schedule_{seconds(check.delay_seconds()), seconds(check.interval_seconds()), seconds(check.timeout_seconds())},
-      type_(check.type()),
-      onChange_(std::move(onChange)) {}
-
-Checker::~Checker() { stop(); }
+    : type_(check.type()),
+      onChange_(std::move(onChange)),
+      loop_(clock, runner, std::move(environment), std::move(probe),
+            {seconds(check.delay_seconds()), seconds(check.interval_seconds()), seconds(check.timeout_seconds())},
+            [this](const ProbeResult& result) { this->result(result); }) {}
 
 v1::CheckStatusInfo Checker::initialStatus(const v1::CheckInfo& check) {
   v1::CheckStatusInfo status;
@@ -310,25 +321,7 @@ v1::CheckStatusInfo Checker::initialStatus(const v1::CheckInfo& check) {
   return status;
 }
 
-void Checker::start() { schedule(schedule_.delay); }
-
-void Checker::stop() {
-  stopped_ = true;
-  if (timer_ != 0) clock_.cancel(timer_);
-  timer_ = 0;
-  prober_.cancel();
-}
-
-void Checker::schedule(Duration after) {
-  if (stopped_) return;
-  timer_ = clock_.schedule(after, [this] {
-    timer_ = 0;
-    prober_.run(probe_, schedule_.timeout, [this](ProbeResult result) { this->result(result); });
-  });
-}
-
 void Checker::result(const ProbeResult& result) {
-  if (stopped_) return;
   v1::CheckStatusInfo status;
   status.set_type(type_);
   switch (result.type) {
@@ -347,7 +340,6 @@ void Checker::result(const ProbeResult& result) {
     last_ = serialized;
     onChange_(status);
   }
-  schedule(schedule_.interval);
 }
 
 // --- agora-executor --probe=... ------------------------------------------------

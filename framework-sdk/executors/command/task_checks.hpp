@@ -118,6 +118,36 @@ struct ProbeSchedule {
   Duration timeout{};
 };
 
+// The loop both checkers share: the first probe `delay` after start(), each
+// next one `interval` after the previous one's result was handled, one at a
+// time, until stop() (which may be called from `onResult`).
+class ProbeLoop {
+ public:
+  using ResultCallback = std::function<void(const ProbeResult&)>;
+
+  ProbeLoop(Clock& clock, ProcessRunner& runner, ProbeEnvironment environment, ProbeSpec probe,
+            ProbeSchedule schedule, ResultCallback onResult);
+  ~ProbeLoop();
+
+  ProbeLoop(const ProbeLoop&) = delete;
+  ProbeLoop& operator=(const ProbeLoop&) = delete;
+
+  void start();
+  // No probe and no callback after this.
+  void stop();
+
+ private:
+  void schedule(Duration after);
+
+  Clock& clock_;
+  Prober prober_;
+  ProbeSpec probe_;
+  ProbeSchedule schedule_;
+  ResultCallback onResult_;
+  TimerId timer_ = 0;
+  bool stopped_ = false;
+};
+
 class HealthChecker {
  public:
   struct Health {
@@ -130,30 +160,23 @@ class HealthChecker {
 
   HealthChecker(Clock& clock, ProcessRunner& runner, ProbeEnvironment environment, const v1::HealthCheck& check,
                 ProbeSpec probe, Callback onChange);
-  ~HealthChecker();
 
   HealthChecker(const HealthChecker&) = delete;
   HealthChecker& operator=(const HealthChecker&) = delete;
 
   void start();
   // No probe and no callback after this.
-  void stop();
+  void stop() { loop_.stop(); }
 
  private:
-  void schedule(Duration after);
-  void probe();
   void result(const ProbeResult& result);
 
   Clock& clock_;
-  Prober prober_;
-  ProbeSpec probe_;
-  ProbeSchedule schedule_;
   Duration gracePeriod_{};
   int maxFailures_ = 3;
   Callback onChange_;
   TimePoint startedAt_{};
-  TimerId timer_ = 0;
-  bool stopped_ = false;
+  ProbeLoop loop_;  // Last: destroyed first, so no result arrives half-destroyed.
   bool everHealthy_ = false;
   bool reportedUnhealthy_ = false;
   int failures_ = 0;
@@ -165,30 +188,23 @@ class Checker {
 
   Checker(Clock& clock, ProcessRunner& runner, ProbeEnvironment environment, const v1::CheckInfo& check,
           ProbeSpec probe, Callback onChange);
-  ~Checker();
 
   Checker(const Checker&) = delete;
   Checker& operator=(const Checker&) = delete;
 
-  void start();
-  void stop();
+  void start() { loop_.start(); }
+  void stop() { loop_.stop(); }
 
   // The type only, as the first TASK_RUNNING update carries it.
   static v1::CheckStatusInfo initialStatus(const v1::CheckInfo& check);
 
  private:
-  void schedule(Duration after);
   void result(const ProbeResult& result);
 
-  Clock& clock_;
-  Prober prober_;
-  ProbeSpec probe_;
-  ProbeSchedule schedule_;
   v1::CheckInfo::Type type_;
   Callback onChange_;
   std::optional<std::string> last_;  // The last reported status, serialized.
-  TimerId timer_ = 0;
-  bool stopped_ = false;
+  ProbeLoop loop_;  // Last: destroyed first.
 };
 
 // `agora-executor --probe=tcp|http ...`: the child side of HTTP and TCP
