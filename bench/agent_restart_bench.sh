@@ -20,6 +20,9 @@ count=${2:-200}
 rounds=${3:-5}
 shift $(($# < 3 ? $# : 3))
 export AGORA_MASTER_BIN=$build/master/agora-master AGORA_AGENT_BIN=$build/agent/agora-agent
+for binary in "$AGORA_MASTER_BIN" "$AGORA_AGENT_BIN" "$build/tests/e2e/agora-test-scheduler"; do
+  [[ -x "$binary" ]] || { echo "missing $binary (configure $build with -DAGORA_BUILD_TESTS=ON and build it)" >&2; exit 2; }
+done
 source "$(dirname "${BASH_SOURCE[0]}")/../tests/e2e/lib.sh"
 e2e_init
 require_cgroups cpu memory pids
@@ -41,10 +44,26 @@ settled() {
 }
 wait_until 600 settled || fail "the $count tasks did not all start"
 ms() { date -d "$1" +%s%3N; }
+# CPU (ms) used by every container of this agent so far (executors and their
+# tasks): the round's difference is what 200 executors spend reconnecting,
+# on the same cores as the agent.
+containers_cpu() {
+  local usage
+  if [[ -d /sys/fs/cgroup/cpuacct/$AGORA_CGROUPS_ROOT ]]; then
+    usage=$(cat /sys/fs/cgroup/cpuacct/"$AGORA_CGROUPS_ROOT"/cpuacct.usage)
+    echo $((usage / 1000000))
+  elif [[ -f /sys/fs/cgroup/$AGORA_CGROUPS_ROOT/cpu.stat ]]; then
+    usage=$(awk '$1 == "usage_usec" {print $2}' /sys/fs/cgroup/"$AGORA_CGROUPS_ROOT"/cpu.stat)
+    echo $((usage / 1000))
+  else
+    echo 0
+  fi
+}
 
 echo "$count containers, agent flags: ${agent_flags[*]}"
-printf '%-6s %12s %12s %14s\n' round listening_ms adopted_ms reregistered_ms
+printf '%-6s %12s %12s %14s %18s\n' round listening_ms adopted_ms reregistered_ms containers_cpu_ms
 for round in $(seq 1 "$rounds"); do
+  cpu_before=$(containers_cpu)
   kill -9 "$agent_pid"
   wait "$agent_pid" 2>/dev/null || true
   lines=$(wc -l <"$tmp/a1.log")
@@ -55,8 +74,8 @@ for round in $(seq 1 "$rounds"); do
   adopted=$(grep -E 'Executor .* (re)?subscribed' "$tmp/round.log" | tail -1 | cut -d' ' -f1)
   reregistered=$(grep 'Reregistered with the master' "$tmp/round.log" | head -1 | cut -d' ' -f1)
   listening=$(grep 'Agent listening on' "$tmp/round.log" | head -1 | cut -d' ' -f1)
-  printf '%-6s %12s %12s %14s\n' "$round" $(($(ms "$listening") - start)) $(($(ms "$adopted") - start)) \
-    $(($(ms "$reregistered") - start))
+  printf '%-6s %12s %12s %14s %18s\n' "$round" $(($(ms "$listening") - start)) $(($(ms "$adopted") - start)) \
+    $(($(ms "$reregistered") - start)) $(($(containers_cpu) - cpu_before))
   [[ -z "${KEEP_LOGS:-}" ]] || cp "$tmp/round.log" "$KEEP_LOGS.round$round.log"
 done
 echo teardown >&3

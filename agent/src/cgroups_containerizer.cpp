@@ -45,6 +45,7 @@ struct PollItem {
   pid_t pid = 0;
   bool child = false;
   bool gone = false;  // Known dead already (recovered without its executor).
+  bool checkOom = false;  // Read the OOM counter even without a notification.
   std::shared_ptr<const cz::Pidfd> pidfd;  // Unset: the kernel has none.
   std::shared_ptr<cz::OomWatch> oom;
   std::optional<ContainerTermination> ended;  // Set by the work.
@@ -158,6 +159,7 @@ class CgroupsContainerizer final : public Containerizer {
     AGORA_ASSIGN_OR_RETURN(std::vector<std::string> found, cgroups_->containers());
     std::set<std::string> present(found.begin(), found.end());
     std::set<std::string> adopted;
+    std::vector<std::string> oomless;  // Adopted running, OOM watch to open.
     for (const RecoveredContainer& recovered : containers) {
       if (!present.count(recovered.containerId)) continue;  // Its cgroup is gone: so is it.
       Container& container = containers_[recovered.containerId];
@@ -167,16 +169,11 @@ class CgroupsContainerizer final : public Containerizer {
       // container's cgroup now, the pidfd names the executor, whatever
       // happens to the pid later.
       container.pidfd = openPidfd(container.pid, options_.usePidfds);
-      auto processes = cgroups_->processes(recovered.containerId);
-      bool running = container.pid > 0 && processes.ok() &&
-                     std::binary_search(processes->begin(), processes->end(), container.pid) &&
-                     !(container.pidfd && container.pidfd->ended());
+      auto holds = container.pid > 0 ? cgroups_->holds(recovered.containerId, container.pid) : Result<bool>(false);
+      bool running = holds.ok() && *holds && !(container.pidfd && container.pidfd->ended());
       if (running) {
-        if (options_.memory && cgroups_->supports(cz::Controller::kMemory)) {
-          auto watch = cgroups_->watchOom(recovered.containerId);
-          if (watch.ok()) container.oom = std::shared_ptr<cz::OomWatch>(std::move(*watch));
-        }
         this->watch(recovered.containerId, container);
+        if (options_.memory && cgroups_->supports(cz::Controller::kMemory)) oomless.push_back(recovered.containerId);
       } else {
         // Adopted only to be reported (with its OOM kill, if any) and
         // cleaned up at the first poll.
@@ -201,6 +198,11 @@ class CgroupsContainerizer final : public Containerizer {
             }
           },
           [] {});
+    }
+    if (!oomless.empty()) {
+      clock_.schedule(options_.oomWatchDelay, [this, alive = alive_, ids = std::move(oomless)]() mutable {
+        if (*alive) watchOomAfterRecovery(std::move(ids));
+      });
     }
     if (!containers_.empty()) schedulePoll(Duration::zero());
     return adopted;
@@ -255,6 +257,7 @@ class CgroupsContainerizer final : public Containerizer {
     // once `notified`. Otherwise every poll looks at it.
     bool watched = false;
     bool notified = false;
+    bool checkOom = false;  // The next poll reads its OOM counter.
     std::optional<TimerId> killTimer;
     // Shared with poll jobs; only those read or drain them (one at a time).
     std::shared_ptr<const cz::Pidfd> pidfd;
@@ -264,6 +267,43 @@ class CgroupsContainerizer final : public Containerizer {
     std::unique_ptr<ReadableWatch> oomWatch;
     std::vector<TerminationCallback> waiters;
   };
+
+  // Opening a v1 OOM watch costs a write to cgroup.event_control (about
+  // 0.15 ms each): on the worker, a moment after recovery (oomWatchDelay),
+  // so that 200 of them neither delay nor compete with what a restarted
+  // agent must do first (serve, adopt, reregister). Nothing is missed: an
+  // executor that ends meanwhile shows on its pidfd and its end reads the
+  // kernel's OOM counter; the poll that follows the registration reads the
+  // counter of every adopted container once, which also catches the OOM
+  // kills of the time the agent was down (a notifier cannot: it only tells
+  // of later ones).
+  void watchOomAfterRecovery(std::vector<std::string> ids) {
+    auto watches = std::make_shared<std::vector<std::shared_ptr<cz::OomWatch>>>(ids.size());
+    std::shared_ptr<cz::Cgroups> cgroups = cgroups_;
+    auto log = log_;
+    runBlocking(
+        [cgroups, ids, watches, log] {
+          for (size_t i = 0; i < ids.size(); ++i) {
+            auto watch = cgroups->watchOom(ids[i]);
+            if (watch.ok()) {
+              (*watches)[i] = std::shared_ptr<cz::OomWatch>(std::move(*watch));
+            } else {
+              log->warn("Failed to watch container {} for OOM kills: {}", ids[i], watch.error().message());
+            }
+          }
+        },
+        [this, alive = alive_, ids, watches] {
+          if (!*alive) return;
+          for (size_t i = 0; i < ids.size(); ++i) {
+            auto it = containers_.find(ids[i]);
+            if (it == containers_.end() || !(*watches)[i] || it->second.oom) continue;
+            it->second.oom = (*watches)[i];
+            it->second.checkOom = true;
+            watchOom(ids[i], it->second);
+          }
+          schedulePoll(Duration::zero());
+        });
+  }
 
   // Has the loop tell when the executor ends or the OOM notifier fires;
   // without a pidfd or a WatchReadable the container is polled instead.
@@ -442,10 +482,11 @@ class CgroupsContainerizer final : public Containerizer {
   void poll() {
     auto items = std::make_shared<std::vector<PollItem>>();
     for (auto& [id, container] : containers_) {
-      if (container.watched && !container.notified && !container.gone) continue;
+      if (container.watched && !container.notified && !container.gone && !container.checkOom) continue;
       container.notified = false;
-      items->push_back({id, container.pid, container.child, container.gone, container.pidfd, container.oom,
-                        std::nullopt});
+      items->push_back({id, container.pid, container.child, container.gone, container.checkOom, container.pidfd,
+                        container.oom, std::nullopt});
+      container.checkOom = false;
     }
     if (items->empty()) {
       if (anyPolled()) schedulePoll(options_.pollInterval);
@@ -532,7 +573,7 @@ class CgroupsContainerizer final : public Containerizer {
         executorAlive = true;
       }
       std::optional<ContainerTermination> limitation;
-      if (notified.count(&item)) {
+      if (notified.count(&item) || (item.checkOom && item.oom)) {
         auto killed = item.oom->oomKilled();
         if (killed.ok() && *killed) limitation = oomLimitation(cgroups, item.containerId);
       } else if (ended && memory) {

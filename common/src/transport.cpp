@@ -55,6 +55,11 @@ class RouterImpl final : public ZmqEndpoint {
       applySocketOptions();
       socket_.set(zmq::sockopt::router_mandatory, 1);
       socket_.set(zmq::sockopt::router_handover, 1);
+      // libzmq listens with a backlog of 100: a restarted agent's executors
+      // (or a restarted master's agents) all connect at once, and those
+      // past the backlog wait a reconnect interval (ipc) or a SYN
+      // retransmission (tcp, a second or more).
+      socket_.set(zmq::sockopt::backlog, 1024);
       startMonitor(ZMQ_EVENT_DISCONNECTED | kHandshakeFailures);
       socket_.bind(std::string(endpoint));
       endpoint_ = socket_.get(zmq::sockopt::last_endpoint);

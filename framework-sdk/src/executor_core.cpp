@@ -128,6 +128,7 @@ void ExecutorDriverCore::onSubscribed(const Event::Subscribed& subscribed) {
 }
 
 void ExecutorDriverCore::agentLost() {
+  subscribedOnConnection_ = false;
   if (state_ == State::kNotStarted || state_ == State::kStopped) return;
   if (!environment_.checkpoint) {
     log()->warn("Lost the agent and the framework does not checkpoint; stopping");
@@ -146,6 +147,7 @@ void ExecutorDriverCore::agentConnected() {
   if (subscribeTimer_ != 0) clock_.cancel(subscribeTimer_);
   subscribeTimer_ = 0;
   sendSubscribe();
+  subscribedOnConnection_ = true;
   scheduleSubscribeRetry();
 }
 
@@ -173,6 +175,13 @@ void ExecutorDriverCore::handle(const PeerId& from, internal::Envelope&& envelop
   }
   if (envelope.has_reconnect_executor()) {
     // A restarted agent asks its recovered executors to subscribe again.
+    if (state_ == State::kSubscribing && subscribedOnConnection_ && from == agentPeer_) {
+      // Our SUBSCRIBE on this connection is already on its way to it (the
+      // agent asks every executor it recovers, connected or not): a second
+      // one would only be answered twice.
+      log()->debug("Agent {} asks to reconnect; already subscribing", quoteForLog(from));
+      return;
+    }
     log()->info("Agent {} asks to reconnect", quoteForLog(from));
     agentPeer_ = from;
     bool wasSubscribed = state_ == State::kSubscribed;

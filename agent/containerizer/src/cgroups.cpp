@@ -137,6 +137,40 @@ Result<std::vector<pid_t>> subtreeProcesses(const std::string& dir) {
   return pids;
 }
 
+bool procShowsIn(pid_t pid, const std::string& cgroupsRoot, const std::string& containerId) {
+  auto text = fs::read("/proc/" + std::to_string(pid) + "/cgroup");
+  if (!text.ok()) return false;
+  // Lines are "ID:CONTROLLERS:PATH"; the path may carry a prefix (a cgroup
+  // namespace's view, a container's own cgroup) before cgroupsRoot.
+  const std::string needle = "/" + cgroupsRoot + "/" + containerId;
+  std::string_view lines(*text);
+  while (!lines.empty()) {
+    size_t end = lines.find('\n');
+    std::string_view line = lines.substr(0, end);
+    lines.remove_prefix(end == std::string_view::npos ? lines.size() : end + 1);
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    colon = line.find(':', colon + 1);
+    if (colon == std::string_view::npos) continue;
+    std::string_view path = line.substr(colon + 1);
+    for (size_t at = path.find(needle); at != std::string_view::npos; at = path.find(needle, at + 1)) {
+      size_t after = at + needle.size();
+      if (after == path.size() || path[after] == '/') return true;
+    }
+  }
+  return false;
+}
+
+Result<bool> subtreeHolds(const std::string& dir, pid_t pid, const std::string& cgroupsRoot,
+                          const std::string& containerId) {
+  // One small read answers for a live executor; the cgroup tree (which the
+  // kernel lists by building its pid arrays) has the last word otherwise,
+  // and for trees that are not the kernel's (tests).
+  if (procShowsIn(pid, cgroupsRoot, containerId)) return true;
+  AGORA_ASSIGN_OR_RETURN(std::vector<pid_t> pids, subtreeProcesses(dir));
+  return std::binary_search(pids.begin(), pids.end(), pid);
+}
+
 Status removeSubtree(const std::string& dir) {
   Status status;
   for (int round = 0; round < kRemoveRounds; ++round) {

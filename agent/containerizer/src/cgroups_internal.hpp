@@ -23,6 +23,15 @@ namespace agora::containerizer::internal {
 // yields no pid.
 Result<std::vector<pid_t>> subtreeProcesses(const std::string& dir);
 
+// Whether /proc/<pid>/cgroup puts `pid` in <cgroupsRoot>/<containerId> or
+// below it, in any hierarchy. False when it cannot tell.
+bool procShowsIn(pid_t pid, const std::string& cgroupsRoot, const std::string& containerId);
+
+// Whether `pid` is in `dir` (the container <cgroupsRoot>/<containerId> of one
+// hierarchy) or below it.
+Result<bool> subtreeHolds(const std::string& dir, pid_t pid, const std::string& cgroupsRoot,
+                          const std::string& containerId);
+
 // rmdir of every cgroup below `dir`, deepest first, then `dir` itself,
 // retrying while the kernel reports EBUSY (tasks still exiting) for a bounded
 // number of rounds. OK if `dir` does not exist.

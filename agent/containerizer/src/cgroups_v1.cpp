@@ -151,6 +151,16 @@ class CgroupsV1 : public Cgroups {
     return all;
   }
 
+  // A process is in every hierarchy at once (addProcess writes each): its
+  // /proc/<pid>/cgroup, else one hierarchy's tree, answers, where
+  // processes() lists them all.
+  Result<bool> holds(const std::string& containerId, pid_t pid) override {
+    AGORA_RETURN_IF_ERROR(validateContainerId(containerId));
+    if (hierarchies_.empty()) return false;
+    return internal::subtreeHolds(containerDir(hierarchies_.front(), containerId), pid, options_.cgroupsRoot,
+                                  containerId);
+  }
+
   Status signalAll(const std::string& containerId, int signal) override {
     AGORA_ASSIGN_OR_RETURN(std::vector<pid_t> pids, processes(containerId));
     return internal::signalEach(pids, signal);

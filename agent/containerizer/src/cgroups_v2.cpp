@@ -116,6 +116,11 @@ class CgroupsV2 : public Cgroups {
     return internal::subtreeProcesses(containerDir(containerId));
   }
 
+  Result<bool> holds(const std::string& containerId, pid_t pid) override {
+    AGORA_RETURN_IF_ERROR(validateContainerId(containerId));
+    return internal::subtreeHolds(containerDir(containerId), pid, options_.cgroupsRoot, containerId);
+  }
+
   Status signalAll(const std::string& containerId, int signal) override {
     AGORA_ASSIGN_OR_RETURN(std::vector<pid_t> pids, processes(containerId));
     return internal::signalEach(pids, signal);

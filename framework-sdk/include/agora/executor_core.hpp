@@ -116,6 +116,7 @@ class ExecutorDriverCore final : public ExecutorDriver {
   TimerId subscribeTimer_ = 0;   // Next SUBSCRIBE retry.
   TimerId recoveryTimer_ = 0;    // Gives up resubscribing (checkpointing only).
   bool agentLost_ = false;       // Resubscribing after agentLost(), until SUBSCRIBED.
+  bool subscribedOnConnection_ = false;  // agentConnected() sent a SUBSCRIBE; no agentLost() since.
   TimerId updateTimer_ = 0;      // Next resend of unacknowledged updates.
   TimerId shutdownTimer_ = 0;    // Stops the driver after the shutdown grace period.
   std::minstd_rand random_;

@@ -310,6 +310,32 @@ TEST_F(CgroupsContainerizerTest, AnAdoptedExecutorsEndIsSeenThroughItsPidfd) {
   EXPECT_EQ(::waitpid(pid, &status, 0), pid);
 }
 
+
+TEST_F(CgroupsContainerizerTest, AnOomKillWhileTheAgentWasDownIsFoundAfterRecovery) {
+  // The shell (the "executor") survives; the kernel kills the allocating
+  // child while no agent watches (this containerizer's clock never moves
+  // again, so it never polls).
+  pid_t pid = launch(shell("oomed", "head -c 300m /dev/zero | tail; exec sleep 1000", "cpus:0.1;mem:32"));
+  ASSERT_GT(pid, 0);
+  for (int i = 0; i < 500 && !cgroups_->oomKilled("oomed").valueOr(false); ++i) usleep(10000);
+  ASSERT_TRUE(cgroups_->oomKilled("oomed").valueOr(false)) << "the kernel did not OOM-kill in the container";
+  ASSERT_EQ(::kill(pid, 0), 0);
+  // The restarted agent: its OOM notifier comes too late to tell of this
+  // kill; the counter it reads after adopting does.
+  boost::asio::io_context loop;
+  AsioClock clock(loop);
+  auto watched = watchedContainerizer(loop, clock);
+  ASSERT_EQ(watched->recover({{"oomed", {}, {}, pid, sandbox_.path()}}).value(), std::set<std::string>{"oomed"});
+  std::optional<ContainerTermination> ended;
+  watched->wait("oomed", [&](const ContainerTermination& t) { ended = t; });
+  ASSERT_TRUE(runUntil(loop, [&] { return ended.has_value(); }));
+  EXPECT_EQ(ended->state, v1::TASK_FAILED);
+  EXPECT_EQ(ended->reason, v1::TaskStatus::REASON_CONTAINER_LIMITATION_MEMORY);
+  EXPECT_NE(ended->message.find("of limit 32.0 MB"), std::string::npos) << ended->message;
+  EXPECT_TRUE(gone("oomed"));
+  // Killed by the restarted one, reaped by the first (its parent).
+  ASSERT_TRUE(pollUntil([&] { return ::kill(pid, 0) != 0; }));
+}
 TEST_F(CgroupsContainerizerTest, WithoutPidfdsExecutorsArePolled) {
   // As on a kernel without pidfd_open: waitpid for children, kill(pid, 0)
   // for adopted executors.

@@ -181,6 +181,18 @@ TEST_F(FakeCgroup2Test, ProcessesGoToTheLeafAndAreListedFromTheSubtree) {
   EXPECT_EQ(*pids, (std::vector<pid_t>{5, 17, 4242}));
 }
 
+TEST_F(FakeCgroup2Test, HoldsLooksInTheSubtreeWhenProcDoesNotTell) {
+  // These pids are not in the kernel's cgroups: the tree answers.
+  ASSERT_TRUE(cgroups_->create("c1").ok());
+  populate("c1");
+  ASSERT_TRUE(cgroups_->addProcess("c1", 4242).ok());
+  std::filesystem::create_directory(dir("c1") + "/nested");
+  writeFile(dir("c1") + "/nested/cgroup.procs", "17\n");
+  EXPECT_TRUE(cgroups_->holds("c1", 4242).value());
+  EXPECT_TRUE(cgroups_->holds("c1", 17).value());
+  EXPECT_FALSE(cgroups_->holds("c1", 18).value());
+}
+
 TEST_F(FakeCgroup2Test, MissingControllerIsNamed) {
   writeFile(root_ + "/cgroup.controllers", "cpu memory\n");
   auto cgroups = makeCgroupsV2(options_);

@@ -356,6 +356,24 @@ TEST_P(KernelCgroupsTest, ContainersAreListedForOrphanCleanup) {
   EXPECT_TRUE(cgroups_->containers()->empty());
 }
 
+TEST_P(KernelCgroupsTest, HoldsTellsWhetherAPidIsInTheContainer) {
+  // What a restarted agent asks of every container it adopts.
+  ASSERT_TRUE(cgroups_->create("c1").ok());
+  ASSERT_TRUE(cgroups_->create("c2").ok());
+  auto pid = launcher_->launch("c1", shell("exec sleep 1000"));
+  ASSERT_TRUE(pid.ok()) << pid.error();
+  EXPECT_TRUE(cgroups_->holds("c1", *pid).value());
+  EXPECT_FALSE(cgroups_->holds("c2", *pid).value());
+  EXPECT_FALSE(cgroups_->holds("c1", ::getpid()).value());
+  // A container whose name extends another's is not it.
+  ASSERT_TRUE(cgroups_->create("c").ok());
+  EXPECT_FALSE(cgroups_->holds("c", *pid).value());
+  EXPECT_FALSE(cgroups_->holds("../c1", *pid).ok());
+  ASSERT_TRUE(cgroups_->killAll("c1").ok());
+  ASSERT_TRUE(reap(*pid).ok());
+  EXPECT_FALSE(cgroups_->holds("c1", *pid).value());
+}
+
 TEST_P(KernelCgroupsTest, PidNamespaceInsideTheContainer) {
   ASSERT_TRUE(cgroups_->create("c1").ok());
   LaunchSpec spec = shell("echo $$");

@@ -270,6 +270,30 @@ TEST_F(ExecutorDriverTest, ReconnectingToALostAgentSubscribesAtOnce) {
   EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 1);  // Not waiting for it.
 }
 
+TEST_F(ExecutorDriverTest, AReconnectRequestAfterSubscribingOnTheNewConnectionSendsNoSecondSubscribe) {
+  // A restarted agent asks every executor it recovers to reconnect; one
+  // that reconnected by itself has already subscribed on the connection.
+  subscribe(/*checkpoint=*/true);
+  size_t before = agent_.callsOfType(Call::SUBSCRIBE).size();
+  EXPECT_CALL(executor_, disconnected(_));
+  driver_->agentLost();
+  driver_->agentConnected();
+  network_.settle();
+  ASSERT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 1);
+  agent_.reconnect(peer_);
+  network_.settle();
+  EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 1);
+  EXPECT_CALL(executor_, subscribed(_, _, _, _));
+  agent_.subscribed(peer_);
+  network_.settle();
+  EXPECT_EQ(driver_->state(), ExecutorDriver::State::kSubscribed);
+  // Subscribed (it never noticed a disconnect): the request is news.
+  EXPECT_CALL(executor_, disconnected(_));
+  agent_.reconnect(peer_);
+  network_.settle();
+  EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 2);
+}
+
 TEST_F(ExecutorDriverTest, AgentLostWithoutCheckpointingStops) {
   subscribe(/*checkpoint=*/false);
   bool stopped = false;

@@ -70,6 +70,9 @@ struct CgroupsContainerizerOptions {
   uint64_t pidsMax = 4096;
   // How often containers that are not watched (see above) are polled.
   Duration pollInterval = std::chrono::milliseconds(100);
+  // After a recovery: when the OOM notifiers of the adopted containers are
+  // armed (the OOM counters are read then, so no kill goes unreported).
+  Duration oomWatchDelay = std::chrono::milliseconds(500);
   RunBlocking runBlocking;
   // Unset: every container is polled.
   WatchReadable watchReadable;

@@ -191,6 +191,11 @@ class Cgroups {
   // duplicates. Zombies may be listed until reaped.
   virtual Result<std::vector<pid_t>> processes(const std::string& containerId) = 0;
 
+  // Whether `pid` is in the container or one of its descendants: cheaper
+  // than processes() where the hierarchies are several (v1 looks in one of
+  // them). Agent recovery asks this of every container it adopts.
+  virtual Result<bool> holds(const std::string& containerId, pid_t pid) = 0;
+
   // Sends `signal` once to every process of the container (e.g. SIGTERM at
   // the start of a kill's grace period). Processes forked meanwhile may be
   // missed; `killAll` is the complete kill.
@@ -245,6 +250,7 @@ class CgroupsWrapper : public Cgroups {
   }
   Status addProcess(const std::string& id, pid_t pid) override { return target_->addProcess(id, pid); }
   Result<std::vector<pid_t>> processes(const std::string& id) override { return target_->processes(id); }
+  Result<bool> holds(const std::string& id, pid_t pid) override { return target_->holds(id, pid); }
   Status signalAll(const std::string& id, int signal) override { return target_->signalAll(id, signal); }
   Status killAll(const std::string& id) override { return target_->killAll(id); }
   Status destroy(const std::string& id) override { return target_->destroy(id); }
