@@ -44,6 +44,7 @@ Result<std::unique_ptr<Containerizer>> makeContainerizer(const AgentOptions& opt
   } else {
     containerizer::CgroupsOptions cgroupsOptions;
     cgroupsOptions.cgroupsRoot = options.cgroupsRoot;
+    cgroupsOptions.hierarchyRoot = options.cgroupsHierarchy;
     auto detected = containerizer::detectCgroups(cgroupsOptions);
     if (detected.ok()) {
       cgroups = std::move(*detected);

@@ -56,6 +56,15 @@ Status validateCgroupsRoot(std::string_view root) {
   return Status::OK();
 }
 
+Status validateCgroupsHierarchy(std::string_view path) {
+  if (path.empty() || path.front() != '/') {
+    return Status::InvalidArgument(fmt::format("Invalid --cgroups_hierarchy '{}': an absolute path such as "
+                                               "/sys/fs/cgroup",
+                                               quoteForLog(path)));
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<std::vector<v1::Attribute>> parseAttributes(std::string_view text) {
@@ -135,6 +144,10 @@ void declareAgentFlags(Flags& flags, AgentOptions* o, const std::string& default
             "cgroups/cpu,cgroups/mem,cgroups/pids,namespaces/pid");
   flags.add(&o->cgroupsRoot, "cgroups_root", "Cgroup (relative to each hierarchy) holding the containers",
             "agora", [](const std::string& value) { return validateCgroupsRoot(value); });
+  flags.add(&o->cgroupsHierarchy, "cgroups_hierarchy",
+            "Where the cgroups are mounted: a cgroup2 mount (v2), or the directory holding the v1 controller "
+            "mounts",
+            "/sys/fs/cgroup", [](const std::string& value) { return validateCgroupsHierarchy(value); });
   flags.add(&o->cgroupsEnableCfs, "cgroups_enable_cfs",
             "Cap every container's cpu time at its cpus request with a CFS quota (cgroups/cpu)", false);
   flags.add(&o->cgroupsPidsMax, "cgroups_pids_max", "pids.max of every container (cgroups/pids)", 4096,
@@ -174,6 +187,7 @@ Status validateAgentOptions(const AgentOptions& options) {
     }
   }
   AGORA_RETURN_IF_ERROR(validateCgroupsRoot(options.cgroupsRoot));
+  AGORA_RETURN_IF_ERROR(validateCgroupsHierarchy(options.cgroupsHierarchy));
   if (options.recover != "reconnect" && options.recover != "cleanup") {
     return Status::InvalidArgument("Invalid --recover: must be reconnect or cleanup");
   }

@@ -6,15 +6,35 @@
 # agent's /state is the same as before the kills, and the scheduler has
 # seen TASK_RUNNING exactly once per task and nothing else. Then the
 # framework is torn down: no process and no cgroup of the tasks remains.
+#
+# AGORA_E2E_CGROUP2=1 (e2e.AgentRestartCgroup2) runs the same against a
+# cgroup2 mount that sits next to the v1 controllers (a hybrid host's
+# /sys/fs/cgroup/unified), through --cgroups_hierarchy, with whichever of
+# cpu, memory and pids that mount offers (often none: the v2 backend then
+# places, adopts, kills and removes without limits).
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init
-require_cgroups cpu memory pids
 : "${AGORA_TEST_SCHEDULER_BIN:?}"
 
 tasks=10
 restarts=10
 agent_flags=(--resources="cpus:4;mem:8192" --executor_reregistration_timeout=20secs)
+cgroup2=
+if [[ -n "${AGORA_E2E_CGROUP2:-}" ]]; then
+  [[ $(id -u) -eq 0 ]] || skip "needs root to create cgroups"
+  [[ ! -f /sys/fs/cgroup/cgroup.controllers ]] || skip "/sys/fs/cgroup is a cgroup2 mount: e2e.AgentRestart runs on it"
+  cgroup2=$(awk '/ - cgroup2 / {print $5; exit}' /proc/self/mountinfo)
+  [[ -n "$cgroup2" ]] || skip "no cgroup2 file system mounted (/proc/self/mountinfo)"
+  isolation=namespaces/pid
+  for pair in cpu:cgroups/cpu memory:cgroups/mem pids:cgroups/pids; do
+    if grep -qw "${pair%%:*}" "$cgroup2/cgroup.controllers"; then isolation+=",${pair#*:}"; fi
+  done
+  echo "cgroup2 at $cgroup2 (controllers: $(cat "$cgroup2/cgroup.controllers")), --isolation=$isolation"
+  agent_flags+=(--cgroups_hierarchy="$cgroup2" --isolation="$isolation")
+else
+  require_cgroups cpu memory pids
+fi
 
 # A restart is not a partition: an ASAN agent that waits for a CPU on a loaded
 # machine can take seconds to come back, and the 3 s the other tests allow
@@ -24,8 +44,10 @@ start_master
 start_agent a1 "${agent_flags[@]}"
 wait_until 60 count_agents 1 || fail "the agent did not register"
 agent_url="http://127.0.0.1:$agent_port"
-curl -fsS "$agent_url/flags" | jq -e '.flags.isolation | test("cgroups/mem")' >/dev/null ||
-  fail "the agent does not run with cgroups isolation: $(curl -fsS "$agent_url/flags" | jq -c .flags.isolation)"
+if [[ -z "$cgroup2" ]]; then
+  curl -fsS "$agent_url/flags" | jq -e '.flags.isolation | test("cgroups/mem")' >/dev/null ||
+    fail "the agent does not run with cgroups isolation: $(curl -fsS "$agent_url/flags" | jq -c .flags.isolation)"
+fi
 
 mkfifo "$tmp/commands"
 "$AGORA_TEST_SCHEDULER_BIN" --master="$master_addr" --num_tasks=$tasks --resources="cpus:0.1;mem:96" \
@@ -57,6 +79,10 @@ containers_before=$(containers)
 [[ $(wc -l <<<"$containers_before") -eq $tasks ]] || fail "expected $tasks containers, found: $containers_before"
 for pid in $executor_pids; do
   container_pids | grep -qx "$pid" || fail "executor $pid is not in the agent's cgroups"
+  if [[ -n "$cgroup2" ]]; then
+    grep -qE "^0::/$AGORA_CGROUPS_ROOT/[^/]+/leaf\$" "/proc/$pid/cgroup" ||
+      fail "executor $pid is not in a v2 container's leaf: $(cat "/proc/$pid/cgroup")"
+  fi
 done
 
 for round in $(seq 1 $restarts); do

@@ -2,6 +2,8 @@
 // limits caused becomes REASON_CONTAINER_LIMITATION_MEMORY, task limits reach
 // the container, /monitor/statistics, --isolation and --cgroups_root.
 
+#include <unistd.h>
+
 #include <cmath>
 
 #include "agent_fixture.hpp"
@@ -106,6 +108,31 @@ TEST(AgentOptionsTest, CgroupsRootMustBeARelativePathOfPlainComponents) {
     options.cgroupsRoot = good;
     EXPECT_TRUE(validateAgentOptions(options).ok()) << good;
   }
+}
+
+TEST(AgentOptionsTest, CgroupsHierarchyMustBeAnAbsolutePath) {
+  AgentOptions options;
+  options.workDir = "/tmp/x";
+  EXPECT_EQ(options.cgroupsHierarchy, "/sys/fs/cgroup");
+  for (const char* bad : {"", "sys/fs/cgroup", "./cgroup"}) {
+    options.cgroupsHierarchy = bad;
+    EXPECT_NE(validateAgentOptions(options).message().find("--cgroups_hierarchy"), std::string::npos) << bad;
+  }
+  options.cgroupsHierarchy = "/sys/fs/cgroup/unified";
+  EXPECT_TRUE(validateAgentOptions(options).ok());
+}
+
+TEST(MakeContainerizerTest, AHierarchyWithoutCgroupsIsNamedWhenIsolationWasAsked) {
+  if (::geteuid() != 0) GTEST_SKIP() << "cgroups isolation needs root";
+  AgentOptions options;
+  options.isolation = "cgroups/cpu";
+  options.cgroupsHierarchy = "/nonexistent-cgroups";
+  FakeClock clock;
+  std::string effective;
+  std::string warning;
+  auto made = makeContainerizer(options, true, clock, {}, &effective, &warning);
+  ASSERT_FALSE(made.ok());
+  EXPECT_NE(made.error().message().find("/nonexistent-cgroups"), std::string::npos) << made.error();
 }
 
 TEST(MakeContainerizerTest, PosixIsolationIsThePosixContainerizer) {

@@ -67,6 +67,7 @@ struct AgentOptions {
   // (the default, which falls back to posix without root or cgroups).
   std::string isolation = "cgroups/cpu,cgroups/mem,cgroups/pids,namespaces/pid";
   std::string cgroupsRoot = "agora";       // --cgroups_root
+  std::string cgroupsHierarchy = "/sys/fs/cgroup";  // --cgroups_hierarchy
   bool cgroupsEnableCfs = false;           // --cgroups_enable_cfs
   int64_t cgroupsPidsMax = 4096;           // --cgroups_pids_max
   std::string recover = "reconnect";       // --recover: reconnect | cleanup
