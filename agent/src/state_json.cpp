@@ -192,16 +192,23 @@ std::map<std::string, double> AgentImpl::metrics() const {
 
 std::optional<std::string> AgentImpl::sandboxPath(const std::string& frameworkId, const std::string& taskId) const {
   auto it = frameworks_.find(frameworkId);
+  // A task of the default executor (a task group) runs in its own
+  // directory under the executor's, as in Mesos: that is its sandbox, with
+  // its stdout and stderr.
+  auto sandboxOf = [&taskId](const ExecutorRecord& executor) {
+    return executor.info.type() == v1::ExecutorInfo::DEFAULT ? executor.directory + "/tasks/" + taskId
+                                                              : executor.directory;
+  };
   auto search = [&](const FrameworkRecord& framework) -> std::optional<std::string> {
     for (const auto& [eid, executor] : framework.executors) {
-      if (executor.tasks.count(taskId)) return executor.directory;
+      if (executor.tasks.count(taskId)) return sandboxOf(executor);
       for (const v1::Task& task : executor.completedTasks) {
-        if (task.task_id().value() == taskId) return executor.directory;
+        if (task.task_id().value() == taskId) return sandboxOf(executor);
       }
     }
     for (const ExecutorRecord& executor : framework.completedExecutors) {
       for (const v1::Task& task : executor.completedTasks) {
-        if (task.task_id().value() == taskId) return executor.directory;
+        if (task.task_id().value() == taskId) return sandboxOf(executor);
       }
     }
     return std::nullopt;

@@ -2,11 +2,12 @@
 # Task groups (LAUNCH_GROUP) on the default executor against real daemons:
 # two tasks of one group run in one executor container, each in its own
 # sandbox under the executor's (tasks/<id>/stdout), the agent reports the
-# executor as DEFAULT, and killing one task kills the whole group, after
-# which the executor exits.
+# executor as DEFAULT, `agora logs` of each task prints that task's own
+# stdout, and killing one task kills the whole group, after which the
+# executor exits.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init
-: "${AGORA_TEST_SCHEDULER_BIN:?}"
+: "${AGORA_TEST_SCHEDULER_BIN:?}" "${AGORA_CLI_BIN:?}"
 
 start_master
 start_agent a1 --resources="cpus:2;mem:1024"
@@ -33,6 +34,10 @@ directory=$(executors | jq -r '.[0].directory')
 for task in task-0 task-1; do
   has_output() { grep -q "member $directory/tasks/$1" "$directory/tasks/$1/stdout"; }
   wait_until 30 has_output "$task" || fail "$task's stdout is not in its own sandbox: $(ls -R "$directory")"
+  # The agent's task sandbox is tasks/<id>/, so the CLI (and the web UI's
+  # viewer, which reads the same /files/read) shows the task's own output.
+  logs=$("$AGORA_CLI_BIN" --master="$master_addr" logs "$task") || fail "agora logs $task failed: $logs"
+  [[ "$logs" == "member $directory/tasks/$task" ]] || fail "agora logs $task printed: $logs"
 done
 
 echo "kill task-1" >&3

@@ -125,6 +125,9 @@ TEST_F(ExecutorTest, TaskGroupsRunOnTheDefaultExecutorAndArriveWhole) {
   ASSERT_EQ(groups.size(), 2u);
   EXPECT_EQ(groups[1].executor_event().launch_group().task_group().tasks(0).task_id().value(), "batch-1");
   EXPECT_EQ(agent_->stateJson()["frameworks"][0]["executors"][0]["type"], "DEFAULT");
+  // Each task of a group has its own sandbox inside the executor's.
+  EXPECT_EQ(agent_->sandboxPath("fw-1", "web"), launch.sandbox + "/tasks/web");
+  EXPECT_EQ(agent_->sandboxPath("fw-1", "batch-2"), launch.sandbox + "/tasks/batch-2");
 
   // Hostile: a task of a group with its own executor, a duplicate ID, a
   // non-DEFAULT executor: dropped, nothing launched.
