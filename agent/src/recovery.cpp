@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -237,6 +238,7 @@ Status AgentImpl::recoverRuns(const CheckpointSnapshot& snapshot) {
     alive = *recovered;
   }
 
+  std::vector<std::array<std::string, 3>> nudge;  // (framework, executor, container)
   for (auto& [frameworkId, framework] : frameworks_) {
     std::vector<std::string> executorIds;
     for (auto& [id, executor] : framework.executors) executorIds.push_back(id);
@@ -257,12 +259,8 @@ Status AgentImpl::recoverRuns(const CheckpointSnapshot& snapshot) {
       bool subscribedBefore = !executor.peer.empty();
       Duration timeout =
           subscribedBefore ? options_.executorReregistrationTimeout : options_.executorRegistrationTimeout;
-      if (subscribedBefore) {
-        internal::Envelope envelope;
-        *envelope.mutable_reconnect_executor()->mutable_agent_id() = info_.id();
-        messenger_.send(executor.peer, std::move(envelope));
-      }
       std::string containerId = executor.containerId;
+      if (subscribedBefore) nudge.push_back({frameworkId, executorId, containerId});
       executor.timer = clock_.schedule(timeout, [this, frameworkId, executorId, containerId, subscribedBefore] {
         ExecutorRecord* e = this->executor(frameworkId, executorId);
         if (e == nullptr || e->containerId != containerId) return;
@@ -285,6 +283,29 @@ Status AgentImpl::recoverRuns(const CheckpointSnapshot& snapshot) {
         }
       });
     }
+  }
+  // Executors resubscribe by themselves as soon as their connection to the
+  // agent's socket comes back (the SDK's driver does). Asking them is the
+  // fallback for one that did not notice the restart, sent a quarter of the
+  // reregistration timeout in (0.5 s at most): sent now, the request would
+  // mostly fail (the executor is not connected yet) or repeat what it does
+  // anyway, 200 messages in the middle of a restart with 200 executors.
+  if (!nudge.empty()) {
+    Duration after = std::min<Duration>(std::chrono::milliseconds(500), options_.executorReregistrationTimeout / 4);
+    clock_.schedule(after, [this, nudge = std::move(nudge)] {
+      for (const auto& [frameworkId, executorId, containerId] : nudge) {
+        ExecutorRecord* executor = this->executor(frameworkId, executorId);
+        if (executor == nullptr || executor->containerId != containerId ||
+            executor->state != ExecutorRecord::State::kRegistering) {
+          continue;
+        }
+        log_->info("Asking executor {} of framework {} to reconnect", quoteForLog(executorId),
+                   quoteForLog(frameworkId));
+        internal::Envelope envelope;
+        *envelope.mutable_reconnect_executor()->mutable_agent_id() = info_.id();
+        messenger_.send(executor->peer, std::move(envelope));
+      }
+    });
   }
   return Status::OK();
 }

@@ -140,7 +140,10 @@ TEST_F(AgentTest, ReregistersAfterRestartWithItsTasksAndReconnectsExecutors) {
   ASSERT_TRUE(restartAgent().ok());
   master_.clear();
   settle();
-  // The executor is asked to come back...
+  // Executors come back by themselves when their connection does; one that
+  // has not after a quarter of the reregistration timeout is asked to...
+  EXPECT_EQ(executor.count("reconnect_executor"), 0u);
+  advance(options_.executorReregistrationTimeout / 4);
   EXPECT_EQ(executor.count("reconnect_executor"), 1u);
   ASSERT_EQ(containerizer_.recovered().size(), 1u);
   EXPECT_EQ(containerizer_.recovered()[0].containerId, containerId);
@@ -169,6 +172,23 @@ TEST_F(AgentTest, ReregistersAfterRestartWithItsTasksAndReconnectsExecutors) {
   // Past the reregistration timeout nothing happens to it.
   advance(std::chrono::seconds(5));
   EXPECT_TRUE(containerizer_.alive(containerId));
+}
+
+TEST_F(AgentTest, AnExecutorThatResubscribesByItselfIsNotAskedToReconnect) {
+  ASSERT_TRUE(startAgent().ok());
+  registerAgent();
+  runTask(commandTask("t1"));
+  testing::FakePeer executor(network_, "executor:1");
+  subscribe(executor, "t1");
+  ASSERT_TRUE(restartAgent().ok());
+  settle();
+  executor.clear();
+  executor.send(agentPeer_, executorCall(v1::executor::Call::SUBSCRIBE, "t1"));
+  settle();
+  EXPECT_EQ(executor.count("executor_event.SUBSCRIBED"), 1u);
+  advance(options_.executorReregistrationTimeout);
+  EXPECT_EQ(executor.count("reconnect_executor"), 0u);
+  EXPECT_EQ(executor.count("executor_event.SHUTDOWN"), 0u);
 }
 
 TEST_F(AgentTest, ExecutorsThatDoNotReregisterAreShutDown) {
