@@ -44,6 +44,7 @@ void addTasksCommand(CLI::App& app, Context& context);       // listings.cpp
 void addLogsCommand(CLI::App& app, Context& context);        // logs.cpp
 void addKillCommand(CLI::App& app, Context& context);        // operator_commands.cpp
 void addReserveCommands(CLI::App& app, Context& context);    // reserve, unreserve
+void addActivationCommands(CLI::App& app, Context& context);  // deactivate, reactivate
 void addWeightsCommand(CLI::App& app, Context& context);
 void addQuotaCommand(CLI::App& app, Context& context);
 void addExplainCommand(CLI::App& app, Context& context);

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   addLogsCommand(app, context);
   addKillCommand(app, context);
   addReserveCommands(app, context);
+  addActivationCommands(app, context);
   addWeightsCommand(app, context);
   addQuotaCommand(app, context);
   addExplainCommand(app, context);

@@ -1,5 +1,6 @@
-// The operator's commands: kill, reserve, unreserve, weights, quota and
-// explain, each one request to the master's operator API (docs/api.md).
+// The operator's commands: kill, reserve, unreserve, deactivate,
+// reactivate, weights, quota and explain, each one request to the master's
+// operator API (docs/api.md).
 
 #include <iostream>
 
@@ -69,6 +70,23 @@ int runReserve(Context& context, bool reserve, const std::string& agentGiven, co
   auto reply = operatorCall(context.address, body);
   if (!reply.ok()) return report(reply.error());
   std::cout << fmt::format("{} {} for role '{}' on agent {}", reserve ? "Reserved" : "Unreserved", text, role, *agent)
+            << std::endl;
+  return kExitOk;
+}
+
+// DEACTIVATE_AGENT / REACTIVATE_AGENT: an agent out of (or back into) the
+// offers, its tasks left running.
+int runActivation(Context& context, bool deactivate, const std::string& agentGiven) {
+  auto agent = findAgent(context, agentGiven);
+  if (!agent.ok()) return report(agent.error());
+  const char* type = deactivate ? "DEACTIVATE_AGENT" : "REACTIVATE_AGENT";
+  const char* key = deactivate ? "deactivate_agent" : "reactivate_agent";
+  json body = {{"type", type}, {key, {{"agent_id", {{"value", *agent}}}}}};
+  auto reply = operatorCall(context.address, body);
+  if (!reply.ok()) return report(reply.error());
+  std::cout << (deactivate ? "Deactivated agent " : "Reactivated agent ") << *agent
+            << (deactivate ? ": no offers of its resources until it is reactivated; its tasks keep running"
+                           : ": its resources are offered again")
             << std::endl;
   return kExitOk;
 }
@@ -242,6 +260,18 @@ void addReserveCommands(CLI::App& app, Context& context) {
     command->callback([&context, reserve, agent, resources, role, principal] {
       context.exitCode = runReserve(context, reserve, *agent, *resources, *role, *principal);
     });
+  }
+}
+
+void addActivationCommands(CLI::App& app, Context& context) {
+  for (bool deactivate : {true, false}) {
+    CLI::App* command = app.add_subcommand(
+        deactivate ? "deactivate" : "reactivate",
+        deactivate ? "Stop offering an agent's resources (its tasks keep running; kept across restarts)"
+                   : "Offer a deactivated agent's resources again");
+    auto agent = std::make_shared<std::string>();
+    command->add_option("AGENT", *agent, "Agent id (or a unique prefix)")->required();
+    command->callback([&context, deactivate, agent] { context.exitCode = runActivation(context, deactivate, *agent); });
   }
 }
 

@@ -154,7 +154,16 @@ curl -fsS "$master_url/state" | jq -e '.agents[0].deactivated == false and .agen
   fail "DEACTIVATE_AGENT of an unknown agent"
 [[ $(api '{"type": "DEACTIVATE_AGENT"}') == 400 ]] || fail "DEACTIVATE_AGENT without a body"
 [[ $(api '{"type": "REACTIVATE_AGENT", "reactivate_agent": {"agent_id": ') == 400 ]] || fail "truncated REACTIVATE_AGENT"
-echo "GET_EXECUTORS, GET_OPERATIONS, DEACTIVATE_AGENT and REACTIVATE_AGENT answer"
+# The same through the CLI, with an id prefix.
+agora deactivate "${agent:0:12}" | grep -q "Deactivated agent $agent" || fail "agora deactivate"
+curl -fsS "$master_url/state" | jq -e '.agents[0].deactivated == true' >/dev/null ||
+  fail "agora deactivate did not deactivate the agent"
+agora deactivate "$agent" >/dev/null || fail "agora deactivate is not idempotent"
+agora reactivate "$agent" | grep -q "Reactivated agent $agent" || fail "agora reactivate"
+curl -fsS "$master_url/state" | jq -e '.agents[0].deactivated == false and .agents[0].active == true' >/dev/null ||
+  fail "agora reactivate did not reactivate the agent"
+expect_exit 4 agora deactivate no-such-agent
+echo "GET_EXECUTORS, GET_OPERATIONS, DEACTIVATE_AGENT and REACTIVATE_AGENT answer (also as agora deactivate/reactivate)"
 
 # --- The master unreachable: 3 --------------------------------------------------------
 for args in frameworks tasks "logs task-0" "kill task-0" "explain $framework"; do
