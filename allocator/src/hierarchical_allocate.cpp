@@ -110,11 +110,15 @@ std::vector<Offer> HierarchicalAllocator::allocate(TimePoint now, const Scope& s
 void HierarchicalAllocator::prefetchAhead(const std::vector<uint32_t>& visit, size_t i) const {
   // Agents are visited one after the other and each costs a few hundred
   // nanoseconds, mostly in cache misses on its state: asking for the next
-  // ones early overlaps those misses with the work on this one.
-  if (i + 2 < visit.size()) {
-    const auto* state = reinterpret_cast<const char*>(agents_[visit[i + 2]].get());
+  // ones early overlaps those misses with the work on this one. Each step
+  // reads only what an earlier step asked for (state, then the slots'
+  // header found in it, then the slots found in that), so no prefetch
+  // waits on a miss of its own.
+  if (i + 3 < visit.size()) {
+    const auto* state = reinterpret_cast<const char*>(agents_[visit[i + 3]].get());
     for (size_t line = 0; line < sizeof(AgentState); line += 64) __builtin_prefetch(state + line);
   }
+  if (i + 2 < visit.size()) agents_[visit[i + 2]]->available.prefetchHeader();
   if (i + 1 < visit.size()) agents_[visit[i + 1]]->available.prefetch();
 }
 

@@ -169,6 +169,11 @@ class SharedSlots {
   // without slots count as the same.
   bool sameStorage(const SharedSlots& other) const { return rep_ == other.rep_; }
   // A hint: start loading the slots into the cache.
+  // The shared header alone: a pipelined walk asks for it one step before
+  // the slots, which are found through it.
+  void prefetchHeader() const {
+    if (rep_ != nullptr) __builtin_prefetch(rep_);
+  }
   void prefetch() const {
     if (rep_ == nullptr) return;
     __builtin_prefetch(rep_);
@@ -239,6 +244,7 @@ class Resources {
   // A hint for loops over many values, one after the other: start loading
   // the slots of this one into the cache now.
   void prefetch() const { items_.prefetch(); }
+  void prefetchHeader() const { items_.prefetchHeader(); }
 
   // Adds one slot, merging with an equal slot. Empty values are dropped.
   // Precondition: `resource` is valid (came through a parser or was built
