@@ -31,6 +31,7 @@ Result<std::unique_ptr<Containerizer>> makeContainerizer(const AgentOptions& opt
   auto posix = [&]() -> std::unique_ptr<Containerizer> {
     PosixContainerizerOptions posixOptions;
     posixOptions.runBlocking = runBlocking;
+    posixOptions.watchReadable = watchReadable;
     *effective = "posix";
     return makePosixContainerizer(clock, posixOptions);
   };

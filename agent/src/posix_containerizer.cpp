@@ -66,6 +66,8 @@ class PosixContainerizer final : public Containerizer {
         Container& container = containers_[containerId];
         container.pid = **result;
         container.child = true;
+        // Our child until we reap it, so its pid names it here.
+        watch(container);
         schedulePoll();
       }
       done(*result);
@@ -104,6 +106,7 @@ class PosixContainerizer final : public Containerizer {
       Container& container = containers_[recovered.containerId];
       container.pid = *recovered.pid;
       container.child = false;
+      watch(container);
       alive.insert(recovered.containerId);
     }
     if (!alive.empty()) schedulePoll();
@@ -146,7 +149,37 @@ class PosixContainerizer final : public Containerizer {
     std::optional<ContainerTermination> ended;
     std::optional<TimerId> killTimer;
     std::vector<TerminationCallback> waiters;
+    std::unique_ptr<cz::Pidfd> pidfd;
+    // After the pidfd it watches, so that it goes first.
+    std::unique_ptr<ReadableWatch> exitWatch;
   };
+
+  // Has the loop tell when the executor ends (one shot: an ended executor
+  // is not watched again).
+  void watch(Container& container) {
+    if (!options_.watchReadable || !options_.usePidfds || container.pid <= 0) return;
+    auto pidfd = cz::Pidfd::open(container.pid);
+    if (!pidfd.ok()) return;
+    container.pidfd = std::make_unique<cz::Pidfd>(std::move(*pidfd));
+    container.exitWatch = options_.watchReadable(container.pidfd->fd(), [this] { pollNow(); });
+  }
+
+  // Whether anything needs a look without a watch telling: a container
+  // without one, or an ended executor whose process group still runs.
+  bool needsPolling() const {
+    for (const auto& [id, container] : containers_) {
+      if (!container.exitWatch || container.ended) return true;
+    }
+    return false;
+  }
+
+  void pollNow() {
+    if (pollTimer_) clock_.cancel(*pollTimer_);
+    pollTimer_ = clock_.schedule(Duration::zero(), [this] {
+      pollTimer_.reset();
+      poll();
+    });
+  }
 
   void runBlocking(std::function<void()> work, std::function<void()> done) {
     if (options_.runBlocking) {
@@ -186,7 +219,7 @@ class PosixContainerizer final : public Containerizer {
   }
 
   void schedulePoll() {
-    if (pollTimer_) return;
+    if (pollTimer_ || !needsPolling()) return;
     pollTimer_ = clock_.schedule(options_.pollInterval, [this] {
       pollTimer_.reset();
       poll();
@@ -207,13 +240,16 @@ class PosixContainerizer final : public Containerizer {
       containers_.erase(it);
       for (TerminationCallback& waiter : waiters) waiter(termination);
     }
-    if (!containers_.empty()) schedulePoll();
+    schedulePoll();
   }
 
   // How the executor ended, or nullopt while it runs.
   static std::optional<ContainerTermination> checkExit(const Container& container) {
     if (!container.child) {
-      if (::kill(container.pid, 0) != 0 && errno == ESRCH) {
+      // A pidfd tells an ended process from a live one even while it is a
+      // zombie (kill(pid, 0) does not, until its parent reaps it).
+      bool gone = container.pidfd ? container.pidfd->ended() : (::kill(container.pid, 0) != 0 && errno == ESRCH);
+      if (gone) {
         return ContainerTermination{std::nullopt, "The executor process is gone", {}, {}, {}};
       }
       return std::nullopt;

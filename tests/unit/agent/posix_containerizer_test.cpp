@@ -2,11 +2,17 @@
 // executor. Time still moves only on the FakeClock; the loops below just
 // give the real processes a chance to run between fake polls.
 
+#include <utility>  // Before any Asio header (STYLE.md).
+
 #include <pwd.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <sstream>
+
+#include <boost/asio/io_context.hpp>
 
 #include "agent_fixture.hpp"
 #include "agora/agent/posix_containerizer.hpp"
@@ -139,6 +145,57 @@ TEST_F(PosixContainerizerTest, RecoverAdoptsOnlyLiveProcesses) {
   // The first containerizer is its parent and reaps it; the adopter sees it go.
   ASSERT_TRUE(pollUntil([&] { return ended.has_value(); }));
   EXPECT_FALSE(ended->waitStatus.has_value());
+}
+
+// As agora-agent runs it: on a real loop that watches pidfds, with polls
+// every hour, so whatever it sees, it saw through the watches.
+TEST_F(PosixContainerizerTest, ExitsAndDestroysAreSeenThroughPidfdsWithoutPolling) {
+  boost::asio::io_context loop;
+  AsioClock clock(loop);
+  PosixContainerizerOptions options;
+  options.pollInterval = std::chrono::hours(1);
+  options.watchReadable = asioWatchReadable(loop);
+  auto watched = makePosixContainerizer(clock, options);
+  auto runUntil = [&loop](const std::function<bool()>& done) {
+    for (int i = 0; i < 600 && !done(); ++i) {
+      loop.restart();
+      loop.run_for(std::chrono::milliseconds(100));
+    }
+    return done();
+  };
+  std::map<std::string, pid_t> pids;
+  std::map<std::string, ContainerTermination> ended;
+  for (const auto& [id, script] : {std::pair<std::string, std::string>{"exits", "exit 3"}, {"runs", "exec sleep 1000"}}) {
+    watched->launch(shell(id, script), [&, id = id](Result<pid_t> pid) {
+      ASSERT_TRUE(pid.ok()) << pid.error().message();
+      pids[id] = *pid;
+      watched->wait(id, [&ended, id](const ContainerTermination& t) { ended[id] = t; });
+    });
+  }
+  ASSERT_TRUE(runUntil([&] { return pids.size() == 2; }));
+  ASSERT_TRUE(runUntil([&] { return ended.count("exits") == 1; }));
+  EXPECT_EQ(ended.at("exits").message, "exited with status 3");
+  EXPECT_EQ(ended.count("runs"), 0u);
+  watched->destroy("runs", Duration::zero());
+  ASSERT_TRUE(runUntil([&] { return ended.count("runs") == 1; }));
+  EXPECT_EQ(ended.at("runs").waitStatus, SIGKILL);
+
+  // Adopted by a restarted agent, which is not its parent: the pidfd tells
+  // that it ended even while it is still our zombie.
+  std::optional<Result<pid_t>> launched;
+  containerizer_->launch(shell("adopted", "exec sleep 1000"), [&](Result<pid_t> pid) { launched = pid; });
+  clock_.advance(Duration::zero());
+  ASSERT_TRUE(launched && launched->ok());
+  pid_t adopted = **launched;
+  auto restarted = makePosixContainerizer(clock, options);
+  ASSERT_EQ(restarted->recover({{"adopted", {}, {}, adopted, sandbox_}}).value(), std::set<std::string>{"adopted"});
+  std::optional<ContainerTermination> adoptedEnded;
+  restarted->wait("adopted", [&](const ContainerTermination& t) { adoptedEnded = t; });
+  ASSERT_EQ(::kill(adopted, SIGKILL), 0);
+  ASSERT_TRUE(runUntil([&] { return adoptedEnded.has_value(); }));
+  EXPECT_EQ(adoptedEnded->message, "The executor process is gone");
+  int status = 0;
+  EXPECT_EQ(::waitpid(adopted, &status, 0), adopted);  // It was a zombie all along.
 }
 
 // The whole posix path: RunTask -> sandbox -> a real process that exits
