@@ -56,7 +56,7 @@ struct TaskRecord {
   v1::TaskInfo info;
   v1::Task task;           // task.state is the latest state known.
   bool launched = false;   // Delivered to the executor (LAUNCH sent).
-  uint64_t group = 0;      // The RunTaskGroup it came in (0: none); in memory only.
+  uint64_t group = 0;      // The RunTaskGroup it came in (0: none); checkpointed.
 };
 
 struct ExecutorRecord {

@@ -417,10 +417,8 @@ void AgentImpl::watchContainer(const ExecutorRecord& executor) {
 }
 
 void AgentImpl::deliverQueuedTasks(ExecutorRecord& executor) {
-  // A group goes out whole, in one LAUNCH_GROUP. (The group is not
-  // checkpointed: tasks of a group still queued when the agent restarts are
-  // delivered one LAUNCH each, which the default executor runs as groups of
-  // one.)
+  // A group goes out whole, in one LAUNCH_GROUP, also after an agent
+  // restart (each task's checkpoint names its group).
   std::map<uint64_t, v1::executor::Event> groups;
   for (auto& [taskId, task] : executor.tasks) {
     if (task.launched || isTerminalState(task.task.state())) continue;
@@ -459,6 +457,7 @@ void AgentImpl::checkpointTask(const ExecutorRecord& executor, const TaskRecord&
   *row.checkpoint.mutable_task() = task.task;
   row.info = task.info;
   row.launched = task.launched;
+  if (task.group != 0) row.checkpoint.set_task_group(task.group);
   if (Status s = store_->writeTask(row); !s.ok()) log_->error("{}", s.message());
 }
 

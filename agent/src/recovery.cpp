@@ -213,6 +213,8 @@ Status AgentImpl::recoverRuns(const CheckpointSnapshot& snapshot) {
     task.task = checkpoint.task();
     task.info = row.info;
     task.launched = row.launched;
+    task.group = checkpoint.task_group();
+    nextTaskGroup_ = std::max(nextTaskGroup_, task.group + 1);
     if (auto resources = Resources::fromProto(task.task.resources()); resources.ok()) executor->resources += *resources;
   }
 

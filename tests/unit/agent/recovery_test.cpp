@@ -174,6 +174,47 @@ TEST_F(AgentTest, ReregistersAfterRestartWithItsTasksAndReconnectsExecutors) {
   EXPECT_TRUE(containerizer_.alive(containerId));
 }
 
+TEST_F(AgentTest, AGroupStillQueuedAcrossARestartIsDeliveredWhole) {
+  ASSERT_TRUE(startAgent().ok());
+  registerAgent();
+  v1::ExecutorInfo executorInfo;
+  executorInfo.set_type(v1::ExecutorInfo::DEFAULT);
+  executorInfo.mutable_executor_id()->set_value("pod");
+  *executorInfo.mutable_resources() = Resources::parse("cpus:0.1;mem:32").value().toProto();
+  internal::Envelope envelope;
+  internal::RunTaskGroup* run = envelope.mutable_run_task_group();
+  *run->mutable_framework_info() = frameworkInfo();
+  *run->mutable_executor_info() = executorInfo;
+  *run->mutable_task_group()->add_tasks() = commandTask("web", "serve");
+  *run->mutable_task_group()->add_tasks() = commandTask("sidecar", "tail");
+  run->set_launch_executor(true);
+  toAgent(std::move(envelope));
+  ASSERT_EQ(containerizer_.launches().size(), 1u);
+
+  // The agent restarts before the default executor subscribes: the group
+  // is still queued, and goes out as one LAUNCH_GROUP all the same.
+  ASSERT_TRUE(restartAgent().ok());
+  settle();
+  testing::FakePeer pod(network_, "executor:pod");
+  subscribe(pod, "pod");
+  auto groups = pod.ofType("executor_event.LAUNCH_GROUP");
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].executor_event().launch_group().task_group().tasks_size(), 2);
+  EXPECT_EQ(pod.count("executor_event.LAUNCH"), 1u) << "one LAUNCH_GROUP (a prefix count), no LAUNCH";
+
+  // A later group is told apart from the recovered one.
+  reregisterAgent();
+  internal::Envelope second;
+  internal::RunTaskGroup* again = second.mutable_run_task_group();
+  *again->mutable_framework_info() = frameworkInfo();
+  *again->mutable_executor_info() = executorInfo;
+  *again->mutable_task_group()->add_tasks() = commandTask("batch", "work");
+  toAgent(std::move(second));
+  groups = pod.ofType("executor_event.LAUNCH_GROUP");
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[1].executor_event().launch_group().task_group().tasks_size(), 1);
+}
+
 TEST_F(AgentTest, AnExecutorThatResubscribesByItselfIsNotAskedToReconnect) {
   ASSERT_TRUE(startAgent().ok());
   registerAgent();
