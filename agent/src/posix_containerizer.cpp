@@ -175,10 +175,7 @@ class PosixContainerizer final : public Containerizer {
 
   void pollNow() {
     if (pollTimer_) clock_.cancel(*pollTimer_);
-    pollTimer_ = clock_.schedule(Duration::zero(), [this] {
-      pollTimer_.reset();
-      poll();
-    });
+    startPollTimer(Duration::zero());
   }
 
   void runBlocking(std::function<void()> work, std::function<void()> done) {
@@ -220,7 +217,11 @@ class PosixContainerizer final : public Containerizer {
 
   void schedulePoll() {
     if (pollTimer_ || !needsPolling()) return;
-    pollTimer_ = clock_.schedule(options_.pollInterval, [this] {
+    startPollTimer(options_.pollInterval);
+  }
+
+  void startPollTimer(Duration after) {
+    pollTimer_ = clock_.schedule(after, [this] {
       pollTimer_.reset();
       poll();
     });

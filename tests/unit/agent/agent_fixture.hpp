@@ -126,6 +126,27 @@ class AgentTest : public ::testing::Test {
     return task;
   }
 
+  // An ExecutorInfo of type DEFAULT (agora-executor --default), for groups.
+  static v1::ExecutorInfo defaultExecutorInfo(const std::string& id) {
+    v1::ExecutorInfo executor;
+    executor.set_type(v1::ExecutorInfo::DEFAULT);
+    executor.mutable_executor_id()->set_value(id);
+    *executor.mutable_resources() = Resources::parse("cpus:0.1;mem:32").value().toProto();
+    return executor;
+  }
+
+  // The master's RunTaskGroup of `tasks` on `executor`.
+  void runTaskGroup(const v1::ExecutorInfo& executor, const std::vector<v1::TaskInfo>& tasks,
+                    bool launchExecutor = true) {
+    internal::Envelope envelope;
+    internal::RunTaskGroup* run = envelope.mutable_run_task_group();
+    *run->mutable_framework_info() = frameworkInfo();
+    *run->mutable_executor_info() = executor;
+    for (const auto& task : tasks) *run->mutable_task_group()->add_tasks() = task;
+    if (launchExecutor) run->set_launch_executor(true);
+    toAgent(std::move(envelope));
+  }
+
   void runTask(const v1::TaskInfo& task, const v1::FrameworkInfo& framework = frameworkInfo()) {
     internal::Envelope envelope;
     *envelope.mutable_run_task()->mutable_framework_info() = framework;

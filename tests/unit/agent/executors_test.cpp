@@ -91,19 +91,8 @@ TEST_F(ExecutorTest, CustomExecutorGetsQueuedTasksAfterSubscribing) {
 }
 
 TEST_F(ExecutorTest, TaskGroupsRunOnTheDefaultExecutorAndArriveWhole) {
-  v1::ExecutorInfo executor;
-  executor.set_type(v1::ExecutorInfo::DEFAULT);
-  executor.mutable_executor_id()->set_value("pod");
-  *executor.mutable_resources() = Resources::parse("cpus:0.1;mem:32").value().toProto();
-  auto runGroup = [&](std::vector<v1::TaskInfo> tasks) {
-    internal::Envelope envelope;
-    internal::RunTaskGroup* run = envelope.mutable_run_task_group();
-    *run->mutable_framework_info() = frameworkInfo();
-    *run->mutable_executor_info() = executor;
-    for (const auto& task : tasks) *run->mutable_task_group()->add_tasks() = task;
-    run->set_launch_executor(true);
-    toAgent(std::move(envelope));
-  };
+  v1::ExecutorInfo executor = defaultExecutorInfo("pod");
+  auto runGroup = [&](const std::vector<v1::TaskInfo>& tasks) { runTaskGroup(executor, tasks); };
   runGroup({commandTask("web", "serve"), commandTask("sidecar", "tail")});
   ASSERT_EQ(containerizer_.launches().size(), 1u);
   const ContainerConfig& launch = containerizer_.launches()[0];

@@ -177,18 +177,8 @@ TEST_F(AgentTest, ReregistersAfterRestartWithItsTasksAndReconnectsExecutors) {
 TEST_F(AgentTest, AGroupStillQueuedAcrossARestartIsDeliveredWhole) {
   ASSERT_TRUE(startAgent().ok());
   registerAgent();
-  v1::ExecutorInfo executorInfo;
-  executorInfo.set_type(v1::ExecutorInfo::DEFAULT);
-  executorInfo.mutable_executor_id()->set_value("pod");
-  *executorInfo.mutable_resources() = Resources::parse("cpus:0.1;mem:32").value().toProto();
-  internal::Envelope envelope;
-  internal::RunTaskGroup* run = envelope.mutable_run_task_group();
-  *run->mutable_framework_info() = frameworkInfo();
-  *run->mutable_executor_info() = executorInfo;
-  *run->mutable_task_group()->add_tasks() = commandTask("web", "serve");
-  *run->mutable_task_group()->add_tasks() = commandTask("sidecar", "tail");
-  run->set_launch_executor(true);
-  toAgent(std::move(envelope));
+  v1::ExecutorInfo executorInfo = defaultExecutorInfo("pod");
+  runTaskGroup(executorInfo, {commandTask("web", "serve"), commandTask("sidecar", "tail")});
   ASSERT_EQ(containerizer_.launches().size(), 1u);
 
   // The agent restarts before the default executor subscribes: the group
@@ -204,12 +194,7 @@ TEST_F(AgentTest, AGroupStillQueuedAcrossARestartIsDeliveredWhole) {
 
   // A later group is told apart from the recovered one.
   reregisterAgent();
-  internal::Envelope second;
-  internal::RunTaskGroup* again = second.mutable_run_task_group();
-  *again->mutable_framework_info() = frameworkInfo();
-  *again->mutable_executor_info() = executorInfo;
-  *again->mutable_task_group()->add_tasks() = commandTask("batch", "work");
-  toAgent(std::move(second));
+  runTaskGroup(executorInfo, {commandTask("batch", "work")}, /*launchExecutor=*/false);
   groups = pod.ofType("executor_event.LAUNCH_GROUP");
   ASSERT_EQ(groups.size(), 2u);
   EXPECT_EQ(groups[1].executor_event().launch_group().task_group().tasks_size(), 1);
