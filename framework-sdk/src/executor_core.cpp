@@ -122,6 +122,7 @@ void ExecutorDriverCore::onSubscribed(const Event::Subscribed& subscribed) {
   subscribeTimer_ = recoveryTimer_ = 0;
   state_ = State::kSubscribed;
   agentLost_ = false;
+  subscribeQueued_ = false;
   log()->info("Executor {} subscribed", quoteForLog(environment_.executorId.value()));
   scheduleUpdateRetry();
   executor_.subscribed(facade(), subscribed.executor_info(), subscribed.framework_info(), subscribed.agent_info());
@@ -129,6 +130,7 @@ void ExecutorDriverCore::onSubscribed(const Event::Subscribed& subscribed) {
 
 void ExecutorDriverCore::agentLost() {
   subscribedOnConnection_ = false;
+  subscribeQueued_ = false;
   if (state_ == State::kNotStarted || state_ == State::kStopped) return;
   if (!environment_.checkpoint) {
     log()->warn("Lost the agent and the framework does not checkpoint; stopping");
@@ -138,12 +140,22 @@ void ExecutorDriverCore::agentLost() {
   if (state_ != State::kSubscribed) return;  // Already trying.
   log()->warn("Lost the agent; resubscribing for up to {}", formatDuration(environment_.recoveryTimeout));
   agentLost_ = true;
-  beginSubscribing(/*immediately=*/false);
+  // Sent now, the SUBSCRIBE waits in the transport's queue and leaves with
+  // the next handshake, from the transport's own thread: the agent has it
+  // without a wake-up of this loop, and agentConnected() sends nothing more.
+  beginSubscribing(/*immediately=*/true);
+  subscribeQueued_ = true;
   executor_.disconnected(facade());
 }
 
 void ExecutorDriverCore::agentConnected() {
   if (state_ != State::kSubscribing || !agentLost_) return;
+  if (subscribeQueued_) {
+    // The SUBSCRIBE queued at the loss went out on this connection.
+    subscribeQueued_ = false;
+    subscribedOnConnection_ = true;
+    return;
+  }
   if (subscribeTimer_ != 0) clock_.cancel(subscribeTimer_);
   subscribeTimer_ = 0;
   sendSubscribe();
@@ -303,6 +315,7 @@ Status ExecutorDriverCore::sendStatusUpdate(v1::TaskStatus status) {
   status.set_source(v1::TaskStatus::SOURCE_EXECUTOR);
   *status.mutable_executor_id() = environment_.executorId;
   updates_.push_back(status);
+  subscribeQueued_ = false;  // The queued SUBSCRIBE lacks this update: send a fresh one on connecting.
   if (state_ == State::kSubscribed) {
     sendUpdate(status);
     scheduleUpdateRetry();

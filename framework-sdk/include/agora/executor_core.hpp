@@ -58,14 +58,19 @@ class ExecutorDriverCore final : public ExecutorDriver {
   void handle(const PeerId& from, internal::Envelope&& envelope);
 
   // The transport noticed that the agent is gone (its socket closed). With
-  // checkpointing the driver calls disconnected() and resubscribes with
-  // backoff until the recovery timeout; without, it stops.
+  // checkpointing the driver calls disconnected(), sends SUBSCRIBE at once
+  // (the transport queues it and delivers it as soon as it connects again,
+  // without waiting for this loop: a restarted agent gets its executors
+  // back within the handshake) and resubscribes with backoff until the
+  // recovery timeout; without checkpointing, it stops.
   void agentLost();
 
-  // The transport (re)connected to the agent's socket: a driver that is
+  // The transport (re)connected to the agent's socket. A driver that is
   // resubscribing after agentLost() sends SUBSCRIBE now rather than at its
-  // next retry, so a restarted agent gets its executors back as soon as it
-  // listens. Otherwise nothing (the first SUBSCRIBE is already on its way).
+  // next retry, unless the one queued by agentLost() is still current (no
+  // update since, and this is the first connection since the loss): that
+  // one has just gone out on this connection. Otherwise nothing (the first
+  // SUBSCRIBE is already on its way).
   void agentConnected();
 
   // Called once when the driver reaches kStopped (the process should exit).
@@ -117,6 +122,11 @@ class ExecutorDriverCore final : public ExecutorDriver {
   TimerId recoveryTimer_ = 0;    // Gives up resubscribing (checkpointing only).
   bool agentLost_ = false;       // Resubscribing after agentLost(), until SUBSCRIBED.
   bool subscribedOnConnection_ = false;  // agentConnected() sent a SUBSCRIBE; no agentLost() since.
+  // agentLost() queued a SUBSCRIBE for the next connection, and nothing it
+  // carries (updates, tasks) changed since: agentConnected() need not send
+  // another. Cleared by that connection, by a second loss (the queued one
+  // may have gone out on a connection that broke), and by SUBSCRIBED.
+  bool subscribeQueued_ = false;
   TimerId updateTimer_ = 0;      // Next resend of unacknowledged updates.
   TimerId shutdownTimer_ = 0;    // Stops the driver after the shutdown grace period.
   std::minstd_rand random_;

@@ -255,7 +255,10 @@ TEST_F(ExecutorDriverTest, UpdatesSentWhileSubscribingGoOutWithSubscribe) {
   EXPECT_EQ(subscribes.back().subscribe().unacknowledged_updates(0).status().state(), v1::TASK_FAILED);
 }
 
-TEST_F(ExecutorDriverTest, ReconnectingToALostAgentSubscribesAtOnce) {
+TEST_F(ExecutorDriverTest, ALostAgentGetsOneSubscribeQueuedAtOnceAndNoSecondOnReconnecting) {
+  // The SUBSCRIBE is sent when the loss is noticed, so that the transport
+  // delivers it with the next handshake without waking the driver's loop;
+  // the reconnection then sends nothing more.
   subscribe(/*checkpoint=*/true);
   size_t before = agent_.callsOfType(Call::SUBSCRIBE).size();
   driver_->agentConnected();  // Subscribed: nothing to do.
@@ -264,10 +267,49 @@ TEST_F(ExecutorDriverTest, ReconnectingToALostAgentSubscribesAtOnce) {
   EXPECT_CALL(executor_, disconnected(_));
   driver_->agentLost();
   network_.settle();
-  EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before);  // The first retry waits its backoff.
+  EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 1);  // Not waiting for a backoff.
   driver_->agentConnected();
   network_.settle();
-  EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 1);  // Not waiting for it.
+  EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 1);
+  // Nor for the agent's reconnect request on this connection.
+  agent_.reconnect(peer_);
+  network_.settle();
+  EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 1);
+  EXPECT_CALL(executor_, subscribed(_, _, _, _));
+  agent_.subscribed(peer_);
+  network_.settle();
+  EXPECT_EQ(driver_->state(), ExecutorDriver::State::kSubscribed);
+}
+
+TEST_F(ExecutorDriverTest, AnUpdateWhileTheAgentIsAwayMakesTheReconnectionSendAFreshSubscribe) {
+  // The queued SUBSCRIBE lacks an update made after the loss: the
+  // reconnection sends one that carries it (else it would wait for the
+  // update retry interval after SUBSCRIBED).
+  subscribe(/*checkpoint=*/true);
+  size_t before = agent_.callsOfType(Call::SUBSCRIBE).size();
+  EXPECT_CALL(executor_, disconnected(_));
+  driver_->agentLost();
+  ASSERT_TRUE(driver_->sendStatusUpdate(status("t1", v1::TASK_FAILED)).ok());
+  driver_->agentConnected();
+  network_.settle();
+  auto subscribes = agent_.callsOfType(Call::SUBSCRIBE);
+  ASSERT_EQ(subscribes.size(), before + 2);
+  EXPECT_EQ(subscribes[before].subscribe().unacknowledged_updates_size(), 0);
+  ASSERT_EQ(subscribes.back().subscribe().unacknowledged_updates_size(), 1);
+  EXPECT_EQ(subscribes.back().subscribe().unacknowledged_updates(0).status().state(), v1::TASK_FAILED);
+}
+
+TEST_F(ExecutorDriverTest, AConnectionThatBreaksBeforeSubscribedMakesTheNextOneSendAFreshSubscribe) {
+  // The queued SUBSCRIBE may have left on the connection that broke.
+  subscribe(/*checkpoint=*/true);
+  size_t before = agent_.callsOfType(Call::SUBSCRIBE).size();
+  EXPECT_CALL(executor_, disconnected(_));
+  driver_->agentLost();
+  driver_->agentConnected();
+  driver_->agentLost();
+  driver_->agentConnected();
+  network_.settle();
+  EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 2);
 }
 
 TEST_F(ExecutorDriverTest, AReconnectRequestAfterSubscribingOnTheNewConnectionSendsNoSecondSubscribe) {
