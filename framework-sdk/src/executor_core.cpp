@@ -145,20 +145,23 @@ void ExecutorDriverCore::agentLost() {
   // without a wake-up of this loop, and agentConnected() sends nothing more.
   beginSubscribing(/*immediately=*/true);
   subscribeQueued_ = true;
+  // No retries while the transport is disconnected: each would only queue
+  // one more SUBSCRIBE behind this one, all delivered together. The retry
+  // clock starts when the connection comes back (agentConnected()).
+  if (subscribeTimer_ != 0) clock_.cancel(subscribeTimer_);
+  subscribeTimer_ = 0;
   executor_.disconnected(facade());
 }
 
 void ExecutorDriverCore::agentConnected() {
   if (state_ != State::kSubscribing || !agentLost_) return;
-  if (subscribeQueued_) {
-    // The SUBSCRIBE queued at the loss went out on this connection.
-    subscribeQueued_ = false;
-    subscribedOnConnection_ = true;
-    return;
-  }
   if (subscribeTimer_ != 0) clock_.cancel(subscribeTimer_);
   subscribeTimer_ = 0;
-  sendSubscribe();
+  backoff_ = Duration::zero();
+  // Unless the SUBSCRIBE queued at the loss is current: it went out on this
+  // connection.
+  if (!subscribeQueued_) sendSubscribe();
+  subscribeQueued_ = false;
   subscribedOnConnection_ = true;
   scheduleSubscribeRetry();
 }

@@ -61,8 +61,8 @@ class ExecutorDriverCore final : public ExecutorDriver {
   // checkpointing the driver calls disconnected(), sends SUBSCRIBE at once
   // (the transport queues it and delivers it as soon as it connects again,
   // without waiting for this loop: a restarted agent gets its executors
-  // back within the handshake) and resubscribes with backoff until the
-  // recovery timeout; without checkpointing, it stops.
+  // back within the handshake), then, once connected again, resubscribes
+  // with backoff until the recovery timeout; without checkpointing, it stops.
   void agentLost();
 
   // The transport (re)connected to the agent's socket. A driver that is

@@ -247,6 +247,7 @@ TEST_F(ExecutorDriverTest, UpdatesSentWhileSubscribingGoOutWithSubscribe) {
   ASSERT_TRUE(driver_->sendStatusUpdate(status("t1", v1::TASK_FAILED)).ok());
   network_.settle();
   EXPECT_TRUE(agent_.callsOfType(Call::UPDATE).empty());
+  driver_->agentConnected();
   clock_.advance(2s);
   network_.settle();
   auto subscribes = agent_.callsOfType(Call::SUBSCRIBE);
@@ -268,6 +269,10 @@ TEST_F(ExecutorDriverTest, ALostAgentGetsOneSubscribeQueuedAtOnceAndNoSecondOnRe
   driver_->agentLost();
   network_.settle();
   EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 1);  // Not waiting for a backoff.
+  // While the transport stays disconnected, retrying would only queue more.
+  clock_.advance(1min);
+  network_.settle();
+  EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 1);
   driver_->agentConnected();
   network_.settle();
   EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 1);
@@ -351,6 +356,7 @@ TEST_F(ExecutorDriverTest, AgentLostWithCheckpointingRetriesThenGivesUpAfterReco
   EXPECT_CALL(executor_, disconnected(_));
   driver_->agentLost();
   EXPECT_EQ(driver_->state(), ExecutorDriver::State::kSubscribing);
+  driver_->agentConnected();  // Connected, but the agent never answers.
   clock_.advance(1min);
   network_.settle();
   // Backoff capped at AGORA_SUBSCRIPTION_BACKOFF_MAX (2s): at least 30 tries a minute.
