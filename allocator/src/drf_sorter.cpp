@@ -3,7 +3,7 @@
 namespace agora::allocator {
 
 void DrfSorter::insertMarked(SorterNode* node) {
-  node->inParentMarked = node->parent->orderedMarked.insert(node).first;
+  node->inParentMarked = node->parent->orderedMarked.insert(node->key()).first;
   node->inMarkedSet = true;
 }
 
@@ -14,13 +14,15 @@ void DrfSorter::eraseMarked(SorterNode* node) {
 }
 
 void DrfSorter::childAdded(SorterNode* parent, SorterNode* child) {
+  acquireRank(child);
   if (dirty_) return;
   child->share = computeShare(child);
-  child->inParent = parent->ordered.insert(child).first;
+  child->inParent = parent->ordered.insert(child->key()).first;
   if (child->markedLeaves > 0) insertMarked(child);
 }
 
 void DrfSorter::childRemoving(SorterNode* parent, SorterNode* child) {
+  releaseRank(child);
   if (dirty_) return;
   parent->ordered.erase(child->inParent);
   eraseMarked(child);
@@ -32,23 +34,44 @@ void DrfSorter::markedChanged(SorterNode* node) {
   if (node->markedLeaves == 0) eraseMarked(node);
 }
 
-void DrfSorter::keyChanging(SorterNode* node) {
-  if (dirty_) return;
-  node->detached = node->parent->ordered.extract(node->inParent);
-  if (node->inMarkedSet) node->detachedMarked = node->parent->orderedMarked.extract(node->inParentMarked);
+void DrfSorter::keyChanging(SorterNode* /*node*/) {
+  // Nothing to do yet: the node keeps its place in its parent's sets with a
+  // stale key until keyChanged() moves it, if it must move at all. Nothing
+  // searches those sets in between: an allocation changes one node per
+  // level, and keyChanged() runs from the leaf up, so a set searched by a
+  // reinsertion never holds a stale node other than the one reinserted.
 }
 
 void DrfSorter::keyChanged(SorterNode* node) {
   if (dirty_) return;
   node->share = computeShare(node);
-  // An allocation raises the node's key, most often past every sibling (in
-  // a cluster of equal shares it becomes the last), so end() is the hint:
-  // one comparison when right, an ordinary insert when not.
-  auto reinsert = [node](SorterNode::OrderedSet& set, SorterNode::OrderedSet::node_type& detached) {
-    return detached.empty() ? set.insert(set.end(), node) : set.insert(set.end(), std::move(detached));
-  };
-  node->inParent = reinsert(node->parent->ordered, node->detached);
-  if (node->inMarkedSet) node->inParentMarked = reinsert(node->parent->orderedMarked, node->detachedMarked);
+  ShareKey key = node->key();
+  reposition(node->parent->ordered, node->inParent, key);
+  if (node->inMarkedSet) reposition(node->parent->orderedMarked, node->inParentMarked, key);
+}
+
+void DrfSorter::reposition(SorterNode::OrderedSet& set, SorterNode::OrderedSet::iterator& at,
+                           const ShareKey& key) {
+  // Many re-keyings leave a node where it is (the only child of a role, the
+  // last of its siblings, a small change): two comparisons with its
+  // neighbours tell, and the key is then updated in place. (A set's
+  // elements are stored non-const; a new key that keeps the element's
+  // place keeps the tree valid.)
+  ShareOrder less;
+  auto next = std::next(at);
+  bool beforeNext = next == set.end() || less(key, *next);
+  bool afterPrevious = at == set.begin() || less(*std::prev(at), key);
+  if (beforeNext && afterPrevious) {
+    const_cast<ShareKey&>(*at) = key;
+    return;
+  }
+  auto handle = set.extract(at);  // Keeps the tree node: no allocation.
+  handle.value() = key;
+  // An allocation raises the key, most often past every sibling (in a
+  // cluster of equal shares it becomes the last), so end() is the hint for
+  // a move to the right: one comparison when right, an ordinary insert
+  // when not.
+  at = beforeNext ? set.insert(std::move(handle)).position : set.insert(set.end(), std::move(handle));
 }
 
 void DrfSorter::resort(SorterNode* node) {
@@ -57,7 +80,7 @@ void DrfSorter::resort(SorterNode* node) {
   for (SorterNode* child : node->children) {
     child->share = computeShare(child);
     if (!child->isLeaf()) resort(child);
-    child->inParent = node->ordered.insert(child).first;
+    child->inParent = node->ordered.insert(child->key()).first;
     child->inMarkedSet = false;
     if (child->markedLeaves > 0) insertMarked(child);
   }
@@ -84,7 +107,7 @@ bool DrfSorter::walkNode(SorterNode* node, SorterVisitor visitor, bool markedOnl
   // marked clients exactly as a full walk would.
   auto& ordered = markedOnly ? node->orderedMarked : node->ordered;
   for (auto it = ordered.begin(); it != ordered.end();) {
-    SorterNode* c = *it;
+    SorterNode* c = it->node;
     ++it;
     if (c->walkStamp == stamp_ || c->activeLeaves == 0) continue;
     c->walkStamp = stamp_;
@@ -92,6 +115,58 @@ bool DrfSorter::walkNode(SorterNode* node, SorterVisitor visitor, bool markedOnl
     if (!more) return false;
   }
   return true;
+}
+
+}  // namespace agora::allocator
+
+namespace agora::allocator {
+
+void DrfSorter::acquireRank(SorterNode* node) {
+  auto it = ranks_.lower_bound(node->name);
+  if (it != ranks_.end() && it->first == node->name) {
+    ++it->second.uses;
+    node->rank = it->second.rank;
+    return;
+  }
+  // Ranks 0 and UINT64_MAX stay free as sentinels. A name after every other
+  // (names often arrive in order) steps on by kStep instead of halving the
+  // room above it; one between two takes the middle of their gap.
+  constexpr uint64_t kStep = uint64_t{1} << 32;
+  uint64_t below = it == ranks_.begin() ? 0 : std::prev(it)->second.rank;
+  uint64_t above = it == ranks_.end() ? UINT64_MAX : it->second.rank;
+  uint64_t rank = 0;
+  if (it == ranks_.end() && UINT64_MAX - below > kStep) {
+    rank = below + kStep;
+  } else if (above - below >= 2) {
+    rank = below + (above - below) / 2;
+  }
+  it = ranks_.emplace_hint(it, node->name, NameRank{rank, 1});
+  if (rank == 0) renumber();
+  node->rank = it->second.rank;
+}
+
+void DrfSorter::releaseRank(const SorterNode* node) {
+  auto it = ranks_.find(node->name);
+  if (it != ranks_.end() && --it->second.uses == 0) ranks_.erase(it);
+}
+
+void DrfSorter::renumber() {
+  // Evenly spaced over the lower half of the range (the upper half stays
+  // for names that sort last). Relative order is unchanged, but every key
+  // in every set holds a rank: the sets are rebuilt at the next walk.
+  uint64_t spacing = std::min<uint64_t>(uint64_t{1} << 40, (UINT64_MAX / 2) / (ranks_.size() + 1));
+  uint64_t rank = 0;
+  for (auto& [name, entry] : ranks_) entry.rank = rank += spacing;
+  std::vector<SorterNode*> stack{root()};
+  while (!stack.empty()) {
+    SorterNode* node = stack.back();
+    stack.pop_back();
+    for (SorterNode* child : node->children) {
+      child->rank = ranks_.find(child->name)->second.rank;
+      stack.push_back(child);
+    }
+  }
+  dirty_ = true;
 }
 
 }  // namespace agora::allocator

@@ -4,8 +4,9 @@
 //
 // Every internal node keeps its children in an ordered set by (weighted
 // dominant share, allocation count, name). An allocation re-keys only the
-// nodes on the path from the client to the root: each leaves its parent's
-// set, gets its new key and goes back in, O(depth × log siblings). Only a
+// nodes on the path from the client to the root: each that is out of place
+// with its new key leaves its parent's set and goes back in at its place,
+// O(depth × log siblings). Only a
 // change of the cluster total (which changes every share) marks the whole
 // tree dirty; the next walk then recomputes every key and rebuilds the sets.
 //
@@ -14,6 +15,9 @@
 // sets, so it costs O(depth × log siblings) per marked client visited
 // however many unmarked clients sort before it (the allocator's quota stage
 // would otherwise step over every role whose guarantee is already met).
+
+#include <map>
+#include <string>
 
 #include "sorter_tree.hpp"
 
@@ -36,6 +40,12 @@ class DrfSorter final : public SorterTree {
 
  private:
   void resort(SorterNode* node);
+  // Moves the node at `at` (whose key changed) to its place in `set`.
+  static void reposition(SorterNode::OrderedSet& set, SorterNode::OrderedSet::iterator& at, const ShareKey& key);
+  // Names' ranks: the tie-break of ShareOrder, in name order.
+  void acquireRank(SorterNode* node);
+  void releaseRank(const SorterNode* node);
+  void renumber();
   void startWalk(SorterVisitor visitor, bool markedOnly);
   void insertMarked(SorterNode* node);
   void eraseMarked(SorterNode* node);
@@ -45,6 +55,14 @@ class DrfSorter final : public SorterTree {
   // rebuilds them from the children vectors.
   bool dirty_ = false;
   uint64_t stamp_ = 0;
+  // Every name of a node in the tree (a name may repeat under different
+  // parents), with room between ranks so that a new name usually takes one
+  // between its neighbours' without renumbering the others.
+  struct NameRank {
+    uint64_t rank = 0;
+    uint32_t uses = 0;
+  };
+  std::map<std::string, NameRank, std::less<>> ranks_;
 };
 
 }  // namespace agora::allocator

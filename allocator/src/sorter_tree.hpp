@@ -18,11 +18,24 @@ namespace agora::allocator {
 
 struct SorterNode;
 
-// DRF's key over cached fields: (weighted share, allocation count, name).
-// A node's cached fields change only while it is out of its parent's
-// `ordered` set (between keyChanging and keyChanged).
+// DRF's key: (weighted share, allocation count, name), with the name as its
+// rank among the sorter's names. Kept in the ordered sets themselves, so
+// that ordering a set compares its own tree nodes and never reads the
+// sorter nodes they stand for: a cycle over thousands of agents streams
+// through the cache, and each sorter node read is a likely miss.
+struct ShareKey {
+  double share = 0.0;
+  uint64_t count = 0;
+  uint64_t rank = 0;
+  SorterNode* node = nullptr;
+};
+
 struct ShareOrder {
-  bool operator()(const SorterNode* a, const SorterNode* b) const;
+  bool operator()(const ShareKey& a, const ShareKey& b) const {
+    if (a.share != b.share) return a.share < b.share;
+    if (a.count != b.count) return a.count < b.count;
+    return a.rank < b.rank;
+  }
 };
 
 struct SorterNode {
@@ -37,22 +50,19 @@ struct SorterNode {
   std::vector<SorterNode*> children;
   uint32_t indexInParent = 0;
   // The children by ShareOrder, kept by policies that want them sorted.
-  using OrderedSet = std::set<SorterNode*, ShareOrder>;
+  // A node's key there changes only between keyChanging and keyChanged.
+  using OrderedSet = std::set<ShareKey, ShareOrder>;
   OrderedSet ordered;
-  // Where this node sits in its parent's `ordered` set (while it is there),
-  // so that re-keying erases by position instead of searching by key (a
-  // search compares names whenever shares and counts tie, the common case),
-  // and the set node itself while it is out being re-keyed, so that an
-  // allocation re-keys without freeing and allocating a tree node.
+  // Where this node sits in its parent's `ordered` set, so that re-keying
+  // looks at its neighbours and moves it by position instead of searching
+  // by key.
   OrderedSet::iterator inParent;
-  OrderedSet::node_type detached;
   // The children with marked leaves below them, by ShareOrder (the same
   // keys as `ordered`, so their relative order is the same), and this
   // node's place in its parent's set while markedLeaves > 0.
   OrderedSet orderedMarked;
   bool inMarkedSet = false;
   OrderedSet::iterator inParentMarked;
-  OrderedSet::node_type detachedMarked;
   SorterNode* virtualLeaf = nullptr;  // Internal nodes that are also a client.
 
   ClientId client = 0;        // Leaves only.
@@ -65,16 +75,12 @@ struct SorterNode {
   uint64_t count = 0;         // Allocation count, sum over the subtree.
   double weight = 1.0;
   double share = 0.0;         // Cached by the policy; DRF's sort key.
+  uint64_t rank = 0;          // Of `name`, by the policy (DRF's tie-break).
   uint64_t walkStamp = 0;     // Last walk that visited this node.
 
   bool isLeaf() const { return kind != Kind::kInternal; }
+  ShareKey key() { return ShareKey{share, count, rank, this}; }
 };
-
-inline bool ShareOrder::operator()(const SorterNode* a, const SorterNode* b) const {
-  if (a->share != b->share) return a->share < b->share;
-  if (a->count != b->count) return a->count < b->count;
-  return a->name < b->name;
-}
 
 class SorterTree : public Sorter {
  public:
@@ -141,6 +147,7 @@ class SorterTree : public Sorter {
   void setActive(SorterNode* leaf, bool active);
   void unlink(SorterNode* node);
   double weightOf(std::string_view path) const;
+  void refreshInverseTotal();
 
   std::unique_ptr<SorterNode> root_;
   // Every node by path: internal nodes and plain leaves. A virtual leaf is
@@ -151,6 +158,7 @@ class SorterTree : public Sorter {
   size_t clientCount_ = 0;
   std::unordered_map<std::string, double> weights_;
   QuantityVector total_;
+  std::vector<double> inverseTotal_;  // 1 / total per name; 0 where the total is 0.
 };
 
 }  // namespace agora::allocator

@@ -224,6 +224,54 @@ TEST_F(DrfSorterTest, AllocationCountTieBreak) {
   EXPECT_EQ(s->sort(), (V{"c", "a", "b", "e", "d"}));
 }
 
+// Equal shares and counts sort by name. Names arriving in reverse order
+// (each sorts first), or each between the last one and its neighbour, use
+// up the room between name ranks and force renumbering; the order stays
+// the names' order throughout, in every subtree, also for names that are
+// removed and come back.
+TEST_F(DrfSorterTest, EqualKeysSortByNameHoweverNamesArrive) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 150; ++i) names.push_back("n" + std::string(150 - i, 'a'));       // Each sorts first.
+  names.push_back("nz");
+  // Each between the one before and "nz".
+  for (int i = 1; i < 150; ++i) names.push_back("n" + std::string(150, 'a') + std::string(i, 'm'));
+  for (const auto& name : names) {
+    add(name.c_str(), "cpus:1");
+    add(("sub/" + name).c_str(), "cpus:1");
+  }
+  V expected = names;
+  std::sort(expected.begin(), expected.end());
+  V top, sub;
+  for (const auto& path : s->sort()) (path.starts_with("sub/") ? sub : top).push_back(path);
+  EXPECT_EQ(top, expected);
+  for (auto& path : sub) path = path.substr(4);
+  EXPECT_EQ(sub, expected);
+
+  for (size_t i = 0; i < names.size(); i += 2) s->remove(names[i]);
+  for (size_t i = 0; i < names.size(); i += 2) add(names[i].c_str(), "cpus:1");
+  top.clear();
+  for (const auto& path : s->sort()) {
+    if (!path.starts_with("sub/")) top.push_back(path);
+  }
+  EXPECT_EQ(top, expected);
+}
+
+// A re-keying that keeps a client's place (a small allocation to the last
+// one, or to an only child) still records the new key: later moves of its
+// siblings compare against it.
+TEST_F(DrfSorterTest, AKeyChangedInPlaceStillOrdersItsSiblings) {
+  add("a", "cpus:1");
+  add("b", "cpus:2");
+  s->allocated("b", *ResourceQuantities::parse("cpus:2"));  // b stays last, now 4.
+  s->allocated("a", *ResourceQuantities::parse("cpus:2"));  // a: 3 < 4, stays first.
+  EXPECT_EQ(s->sort(), (V{"a", "b"}));
+  s->allocated("a", *ResourceQuantities::parse("cpus:2"));  // a: 5 > 4.
+  EXPECT_EQ(s->sort(), (V{"b", "a"}));
+  add("only/x", "cpus:1");
+  s->allocated("only/x", *ResourceQuantities::parse("cpus:9"));  // "only": 10, alone under it.
+  EXPECT_EQ(s->sort(), (V{"b", "a", "only/x"}));
+}
+
 TEST_F(DrfSorterTest, TotalChangeReordersEverything) {
   add("a", "cpus:10");
   add("b", "mem:20");
