@@ -70,7 +70,7 @@ std::vector<Offer> HierarchicalAllocator::allocate(TimePoint now, const Scope& s
   } else {
     visit = dirtyAgents_;
   }
-  std::sort(visit.begin(), visit.end());
+  if (!std::is_sorted(visit.begin(), visit.end())) std::sort(visit.begin(), visit.end());  // All agents: sorted.
   visit.erase(std::unique(visit.begin(), visit.end()), visit.end());
   std::erase_if(visit, [&](uint32_t a) {
     const AgentState& agent = *agents_[a];
@@ -266,24 +266,14 @@ bool HierarchicalAllocator::tryOffer(uint32_t agentIdx, uint32_t roleIdx, uint32
   if (!isAllocatable(fr, *c.counts)) return false;
   if (!agent.filteredBy.empty() && isFiltered(fwRole, agentIdx, *c.resources, cycle.now)) return false;
 
-  QuantityVector scalars;
-  QuantityVector unreserved;
   Resources offered;
   if (c.whole) {
-    // Everything available moves into the offer, caches included (they
-    // describe exactly what is offered); the agent's caches empty out.
+    // Everything available moves into the offer; the caches describe
+    // exactly what is offered, and empty out once it is booked.
     offered = std::move(agent.available);
     agent.available = Resources();
-    scalars = std::move(agent.availScalars);
-    unreserved = std::move(agent.availUnreserved);
-    clusterAvailUnreserved_.subtract(unreserved);
-    agent.availScalars.clear();
-    agent.availUnreserved.clear();
-    agent.availCounts.clear();
-    agent.availPlain = true;
+    clusterAvailUnreserved_.subtract(agent.availUnreserved);
   } else {
-    scalars = std::move(c.scalarsStore);
-    unreserved = std::move(c.unreservedStore);
     agent.available -= *c.resources;
     offered = std::move(c.storage);
     refreshAvailable(agent);
@@ -306,7 +296,15 @@ bool HierarchicalAllocator::tryOffer(uint32_t agentIdx, uint32_t roleIdx, uint32
     agent.cycleFirstOffer = static_cast<uint32_t>(cycle.offers.size());
     cycle.offers.emplace_back(frameworks_[fr.framework]->id, role.path, agent.id, offered);
   }
-  recordAllocation(agentIdx, fwRole, std::move(offered), scalars, unreserved);
+  if (c.whole) {
+    recordAllocation(agentIdx, fwRole, std::move(offered), agent.availScalars, agent.availUnreserved);
+    agent.availScalars.clear();
+    agent.availUnreserved.clear();
+    agent.availCounts.clear();
+    agent.availPlain = true;
+  } else {
+    recordAllocation(agentIdx, fwRole, std::move(offered), c.scalarsStore, c.unreservedStore);
+  }
   return true;
 }
 

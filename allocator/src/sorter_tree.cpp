@@ -265,9 +265,10 @@ void SorterTree::refreshInverseTotal() {
 }
 
 void SorterTree::allocated(ClientId client, const QuantityVector& quantities) {
+  // The root is nobody's child: its sums would order nothing.
   SorterNode* leaf = clientNode(client);
   for (SorterNode* n = leaf; n != root_.get(); n = n->parent) keyChanging(n);
-  for (SorterNode* n = leaf; n != nullptr; n = n->parent) {
+  for (SorterNode* n = leaf; n != root_.get(); n = n->parent) {
     n->allocation.add(quantities);
     ++n->count;
   }
@@ -277,7 +278,7 @@ void SorterTree::allocated(ClientId client, const QuantityVector& quantities) {
 void SorterTree::unallocated(ClientId client, const QuantityVector& quantities) {
   SorterNode* leaf = clientNode(client);
   for (SorterNode* n = leaf; n != root_.get(); n = n->parent) keyChanging(n);
-  for (SorterNode* n = leaf; n != nullptr; n = n->parent) n->allocation.subtract(quantities);
+  for (SorterNode* n = leaf; n != root_.get(); n = n->parent) n->allocation.subtract(quantities);
   for (SorterNode* n = leaf; n != root_.get(); n = n->parent) keyChanged(n);
 }
 
