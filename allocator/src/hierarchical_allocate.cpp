@@ -119,7 +119,7 @@ void HierarchicalAllocator::prefetchAhead(const std::vector<uint32_t>& visit, si
     for (size_t line = 0; line < sizeof(AgentState); line += 64) __builtin_prefetch(state + line);
   }
   if (i + 2 < visit.size()) agents_[visit[i + 2]]->available.prefetchHeader();
-  if (i + 1 < visit.size()) agents_[visit[i + 1]]->available.prefetch();
+  if (i + 1 < visit.size()) agents_[visit[i + 1]]->available.prefetchAllocationRoles();
 }
 
 void HierarchicalAllocator::allocateAgent(uint32_t agentIdx, bool stageOne, Cycle& cycle) {
