@@ -1,5 +1,10 @@
 #include "drf_sorter.hpp"
 
+#include <algorithm>
+#include <vector>
+
+#include "agora/common/check.hpp"
+
 namespace agora::allocator {
 
 void DrfSorter::insertMarked(SorterNode* node) {
@@ -96,6 +101,23 @@ void DrfSorter::startWalk(SorterVisitor visitor, bool markedOnly) {
 }
 
 void DrfSorter::walk(SorterVisitor visitor) { startWalk(visitor, false); }
+
+std::optional<ClientId> DrfSorter::prefetchFirst() const {
+  // Down the first keys, reading only the sets (activity is not in the
+  // keys: an inactive first client makes the hint wrong, not the walk).
+  if (dirty_) return std::nullopt;
+  const SorterNode* node = root();
+  while (!node->ordered.empty()) {
+    const ShareKey& first = *node->ordered.begin();
+    if (first.client != kNoClient) {
+      const auto* bytes = reinterpret_cast<const char*>(first.node);
+      for (size_t line = 0; line < first.node->hotBytes(); line += 64) __builtin_prefetch(bytes + line, 1);
+      return first.client;
+    }
+    node = first.node;
+  }
+  return std::nullopt;
+}
 void DrfSorter::walkMarked(SorterVisitor visitor) { startWalk(visitor, true); }
 
 bool DrfSorter::walkNode(SorterNode* node, SorterVisitor visitor, bool markedOnly) {
@@ -128,14 +150,14 @@ void DrfSorter::acquireRank(SorterNode* node) {
     node->rank = it->second.rank;
     return;
   }
-  // Ranks 0 and UINT64_MAX stay free as sentinels. A name after every other
+  // Ranks 0 and UINT32_MAX stay free as sentinels. A name after every other
   // (names often arrive in order) steps on by kStep instead of halving the
   // room above it; one between two takes the middle of their gap.
-  constexpr uint64_t kStep = uint64_t{1} << 32;
-  uint64_t below = it == ranks_.begin() ? 0 : std::prev(it)->second.rank;
-  uint64_t above = it == ranks_.end() ? UINT64_MAX : it->second.rank;
-  uint64_t rank = 0;
-  if (it == ranks_.end() && UINT64_MAX - below > kStep) {
+  constexpr uint32_t kStep = uint32_t{1} << 16;
+  uint32_t below = it == ranks_.begin() ? 0 : std::prev(it)->second.rank;
+  uint32_t above = it == ranks_.end() ? UINT32_MAX : it->second.rank;
+  uint32_t rank = 0;
+  if (it == ranks_.end() && UINT32_MAX - below > kStep) {
     rank = below + kStep;
   } else if (above - below >= 2) {
     rank = below + (above - below) / 2;
@@ -151,12 +173,14 @@ void DrfSorter::releaseRank(const SorterNode* node) {
 }
 
 void DrfSorter::renumber() {
+  constexpr uint64_t kStepAfterRenumber = uint64_t{1} << 16;
   // Evenly spaced over the lower half of the range (the upper half stays
   // for names that sort last). Relative order is unchanged, but every key
   // in every set holds a rank: the sets are rebuilt at the next walk.
-  uint64_t spacing = std::min<uint64_t>(uint64_t{1} << 40, (UINT64_MAX / 2) / (ranks_.size() + 1));
+  uint64_t spacing = std::max<uint64_t>(1, std::min<uint64_t>(kStepAfterRenumber, (UINT32_MAX / 2) / (ranks_.size() + 1)));
   uint64_t rank = 0;
-  for (auto& [name, entry] : ranks_) entry.rank = rank += spacing;
+  AGORA_CHECK(ranks_.size() < UINT32_MAX / 2, "too many sorter names");
+  for (auto& [name, entry] : ranks_) entry.rank = static_cast<uint32_t>(rank += spacing);
   std::vector<SorterNode*> stack{root()};
   while (!stack.empty()) {
     SorterNode* node = stack.back();

@@ -29,6 +29,7 @@ class DrfSorter final : public SorterTree {
 
   void walk(SorterVisitor visitor) override;
   void walkMarked(SorterVisitor visitor) override;
+  std::optional<ClientId> prefetchFirst() const override;
 
  protected:
   void childAdded(SorterNode* parent, SorterNode* child) override;
@@ -59,7 +60,7 @@ class DrfSorter final : public SorterTree {
   // parents), with room between ranks so that a new name usually takes one
   // between its neighbours' without renumbering the others.
   struct NameRank {
-    uint64_t rank = 0;
+    uint32_t rank = 0;
     uint32_t uses = 0;
   };
   std::map<std::string, NameRank, std::less<>> ranks_;

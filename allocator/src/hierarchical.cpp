@@ -194,6 +194,8 @@ uint32_t HierarchicalAllocator::addFrameworkRole(uint32_t framework, const std::
   fwRoles_[idx] = std::make_unique<FrameworkRole>();
   FrameworkRole& fr = *fwRoles_[idx];
   fr.framework = framework;
+  if (frameworkOfFwRole_.size() <= idx) frameworkOfFwRole_.resize(idx + 1, kNone);
+  frameworkOfFwRole_[idx] = framework;
   fr.role = roleIdx;
 
   RoleState& role = roles_[roleIdx];
@@ -249,6 +251,7 @@ void HierarchicalAllocator::maybeRemoveFrameworkRole(uint32_t fwRole) {
   fw.roles.erase(role.path);
   clearFilters(fwRole);  // Agents must not keep naming a framework-role that is gone.
   fwRoles_[fwRole].reset();
+  frameworkOfFwRole_[fwRole] = kNone;
   freeFwRoles_.push_back(fwRole);
 }
 

@@ -103,11 +103,14 @@ struct FrameworkRole {
   bool subscribed = true;
   bool suppressed = false;
   bool sorterActive = false;
-  // Agent index -> filters. Small: one per decline on that agent. Every
-  // key's agent lists this framework-role in its `filteredBy`.
-  std::unordered_map<uint32_t, std::vector<Filter>> filters;
   std::vector<uint32_t> allocatedAgents;  // Agents holding an allocation entry.
   std::optional<std::vector<QuantityVector>> minAllocatable;  // Override.
+  // Cold (up to here is what an offer reads): agent index -> filters.
+  // Small: one per decline on that agent. Every key's agent lists this
+  // framework-role in its `filteredBy`, and only those agents look here.
+  std::unordered_map<uint32_t, std::vector<Filter>> filters;
+
+  size_t hotBytes() const { return reinterpret_cast<const char*>(&filters) - reinterpret_cast<const char*>(this); }
 };
 
 struct FrameworkState {
@@ -212,6 +215,9 @@ class HierarchicalAllocator final : public Allocator {
 
   // --- hierarchical_allocate.cpp
   void prefetchAhead(const std::vector<uint32_t>& visit, size_t i) const;
+  // Starts loading the state of the framework-role the next agent will
+  // most likely be offered to (the first of the sorters' orders).
+  void prefetchLikelyFramework() const;
   void allocateAgent(uint32_t agent, bool stageOne, Cycle& cycle);
   bool tryOffer(uint32_t agent, uint32_t role, uint32_t fwRole, Cycle& cycle);
   bool buildCandidate(AgentState& agent, RoleState& role, FrameworkRole& fr, Candidate& c);
@@ -249,6 +255,9 @@ class HierarchicalAllocator final : public Allocator {
 
   std::vector<std::unique_ptr<FrameworkRole>> fwRoles_;
   std::vector<uint32_t> freeFwRoles_;
+  // fwRoles_[i]->framework, dense: what prefetching finds without reading
+  // the framework-role itself.
+  std::vector<uint32_t> frameworkOfFwRole_;
 
   std::vector<RoleState> roles_;  // Never removed; few.
   std::unordered_map<std::string, uint32_t> roleIds_;

@@ -91,6 +91,7 @@ std::vector<Offer> HierarchicalAllocator::allocate(TimePoint now, const Scope& s
   for (size_t i = 0; i < visit.size(); ++i) {
     prefetchAhead(visit, i);
     allocateAgent(visit[i], /*stageOne=*/false, cycle);
+    prefetchLikelyFramework();
   }
 
   // A full-scope pass leaves nothing offerable on the agents it visited.
@@ -120,6 +121,25 @@ void HierarchicalAllocator::prefetchAhead(const std::vector<uint32_t>& visit, si
   }
   if (i + 2 < visit.size()) agents_[visit[i + 2]]->available.prefetchHeader();
   if (i + 1 < visit.size()) agents_[visit[i + 1]]->available.prefetchAllocationRoles();
+}
+
+void HierarchicalAllocator::prefetchLikelyFramework() const {
+  // The framework side of an offer is a chain of dependent reads (sorter
+  // node, framework-role, framework), each a likely miss after a thousand
+  // other agents went through the cache: asking for all of them at once
+  // overlaps the misses the next agent would otherwise take one by one.
+  auto roleClient = roleSorter_->prefetchFirst();
+  if (!roleClient || *roleClient >= roleByClient_.size() || roleByClient_[*roleClient] == kNone) return;
+  const RoleState& role = roles_[roleByClient_[*roleClient]];
+  if (!role.frameworks) return;
+  auto fwClient = role.frameworks->prefetchFirst();
+  if (!fwClient || *fwClient >= role.fwRoleByClient.size()) return;
+  uint32_t fwRole = role.fwRoleByClient[*fwClient];
+  if (fwRole == kNone) return;
+  const FrameworkRole& fr = *fwRoles_[fwRole];
+  const auto* bytes = reinterpret_cast<const char*>(&fr);
+  for (size_t line = 0; line < fr.hotBytes(); line += 64) __builtin_prefetch(bytes + line, 1);
+  if (uint32_t fw = frameworkOfFwRole_[fwRole]; fw != kNone) __builtin_prefetch(frameworks_[fw].get());
 }
 
 void HierarchicalAllocator::allocateAgent(uint32_t agentIdx, bool stageOne, Cycle& cycle) {

@@ -23,10 +23,17 @@ struct SorterNode;
 // that ordering a set compares its own tree nodes and never reads the
 // sorter nodes they stand for: a cycle over thousands of agents streams
 // through the cache, and each sorter node read is a likely miss.
+//
+// The key also tells, without reading the node, whether it is a leaf and
+// which client: enough to find (and prefetch) the likely first client of
+// the next walk.
+inline constexpr ClientId kNoClient = UINT32_MAX;
+
 struct ShareKey {
   double share = 0.0;
   uint64_t count = 0;
-  uint64_t rank = 0;
+  uint32_t rank = 0;
+  ClientId client = kNoClient;  // The node's client if it is a leaf.
   SorterNode* node = nullptr;
 };
 
@@ -41,45 +48,49 @@ struct ShareOrder {
 struct SorterNode {
   enum class Kind { kInternal, kLeaf, kVirtualLeaf };
 
+  // Hot: what every walk and every allocation reads, first and together
+  // (up to `name`), so that a prefetch of the likely next client asks for
+  // two lines, not all of them.
   Kind kind = Kind::kLeaf;
-  std::string name;  // Last path component; "." for a virtual leaf.
-  std::string path;  // Full path; a virtual leaf has its parent's path.
+  ClientId client = 0;        // Leaves only.
+  uint32_t activeLeaves = 0;  // Active leaves in this subtree (self included).
+  uint32_t rank = 0;          // Of `name`, by the policy (DRF's tie-break).
+  uint64_t walkStamp = 0;     // Last walk that visited this node.
+  uint64_t count = 0;         // Allocation count, sum over the subtree.
+  double share = 0.0;         // Cached by the policy; DRF's sort key.
+  double weight = 1.0;
   SorterNode* parent = nullptr;
-  // Internal nodes only, in arrival order; every child's indexInParent is
-  // its position here.
-  std::vector<SorterNode*> children;
-  uint32_t indexInParent = 0;
+  bool inMarkedSet = false;
+  QuantityVector allocation;  // Sum over the subtree.
   // The children by ShareOrder, kept by policies that want them sorted.
   // A node's key there changes only between keyChanging and keyChanged.
   using OrderedSet = std::set<ShareKey, ShareOrder>;
-  OrderedSet ordered;
   // Where this node sits in its parent's `ordered` set, so that re-keying
   // looks at its neighbours and moves it by position instead of searching
   // by key.
   OrderedSet::iterator inParent;
+
+  std::string name;  // Last path component; "." for a virtual leaf.
+  std::string path;  // Full path; a virtual leaf has its parent's path.
+  // Internal nodes only, in arrival order; every child's indexInParent is
+  // its position here.
+  std::vector<SorterNode*> children;
+  uint32_t indexInParent = 0;
+  OrderedSet ordered;
   // The children with marked leaves below them, by ShareOrder (the same
   // keys as `ordered`, so their relative order is the same), and this
   // node's place in its parent's set while markedLeaves > 0.
   OrderedSet orderedMarked;
-  bool inMarkedSet = false;
   OrderedSet::iterator inParentMarked;
   SorterNode* virtualLeaf = nullptr;  // Internal nodes that are also a client.
 
-  ClientId client = 0;        // Leaves only.
   bool active = false;        // Leaves only.
-  uint32_t activeLeaves = 0;  // Active leaves in this subtree (self included).
   bool marked = false;        // Leaves only.
   uint32_t markedLeaves = 0;  // Marked leaves in this subtree (self included).
 
-  QuantityVector allocation;  // Sum over the subtree.
-  uint64_t count = 0;         // Allocation count, sum over the subtree.
-  double weight = 1.0;
-  double share = 0.0;         // Cached by the policy; DRF's sort key.
-  uint64_t rank = 0;          // Of `name`, by the policy (DRF's tie-break).
-  uint64_t walkStamp = 0;     // Last walk that visited this node.
-
   bool isLeaf() const { return kind != Kind::kInternal; }
-  ShareKey key() { return ShareKey{share, count, rank, this}; }
+  ShareKey key() { return ShareKey{share, count, rank, isLeaf() ? client : kNoClient, this}; }
+  size_t hotBytes() const { return reinterpret_cast<const char*>(&name) - reinterpret_cast<const char*>(this); }
 };
 
 class SorterTree : public Sorter {
@@ -137,6 +148,7 @@ class SorterTree : public Sorter {
 
   double computeShare(const SorterNode* node) const;
   SorterNode* root() { return root_.get(); }
+  const SorterNode* root() const { return root_.get(); }
   SorterNode* clientNode(ClientId client) const;
   void eraseChild(SorterNode* parent, uint32_t index);
   void insertChild(SorterNode* parent, SorterNode* child, uint32_t index);

@@ -272,6 +272,25 @@ TEST_F(DrfSorterTest, AKeyChangedInPlaceStillOrdersItsSiblings) {
   EXPECT_EQ(s->sort(), (V{"b", "a", "only/x"}));
 }
 
+// The prefetch hint names the client a walk visits first, down a tree of
+// roles too, and nothing when it cannot tell without reading client state
+// (nothing sorted yet since the total changed).
+TEST_F(DrfSorterTest, PrefetchFirstNamesTheFirstClientOfAWalk) {
+  EXPECT_EQ(s->prefetchFirst(), std::nullopt);
+  add("eng/db", "cpus:3");
+  add("eng/web", "cpus:1");
+  add("ops", "cpus:5");
+  s->sort();
+  EXPECT_EQ(s->prefetchFirst(), s->find("eng/web"));
+  s->allocated("eng/web", *ResourceQuantities::parse("cpus:10"));  // eng: 14 > ops: 5.
+  EXPECT_EQ(s->prefetchFirst(), s->find("ops"));
+  s->addTotal(*ResourceQuantities::parse("cpus:1"));
+  EXPECT_EQ(s->prefetchFirst(), std::nullopt);
+  s->sort();
+  EXPECT_EQ(s->prefetchFirst(), s->find("ops"));
+  EXPECT_EQ(makeSorter(SorterKind::kRandom)->prefetchFirst(), std::nullopt);
+}
+
 TEST_F(DrfSorterTest, TotalChangeReordersEverything) {
   add("a", "cpus:10");
   add("b", "mem:20");

@@ -110,6 +110,12 @@ class Sorter {
   // The active clients' paths in order (a walk to the end).
   std::vector<std::string> sort();
 
+  // A hint for a caller about to walk again: starts loading the state of
+  // the client the walk would most likely visit first, and returns it.
+  // Never reads a client's own state (that is what it asks the cache to
+  // load), so it may be wrong; nullopt when it cannot tell cheaply.
+  virtual std::optional<ClientId> prefetchFirst() const { return std::nullopt; }
+
   // --- Marks --------------------------------------------------------------------
 
   // A mark selects a subset of clients for walkMarked() (the allocator marks
