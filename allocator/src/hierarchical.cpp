@@ -54,10 +54,10 @@ void HierarchicalAllocator::refreshAvailable(AgentState& agent) {
 }
 
 void HierarchicalAllocator::markDirty(uint32_t agent) {
-  AgentState& a = *agents_[agent];
-  a.settledEpoch = 0;
-  if (!a.inDirtyList) {
-    a.inDirtyList = true;
+  AgentFlags& flags = agentFlags_[agent];
+  flags.settledEpoch = 0;
+  if (!flags.inDirtyList) {
+    flags.inDirtyList = true;
     dirtyAgents_.push_back(agent);
   }
 }
@@ -82,11 +82,13 @@ void HierarchicalAllocator::addAgent(const std::string& agentId, const Resources
   if (freeAgents_.empty()) {
     idx = static_cast<uint32_t>(agents_.size());
     agents_.emplace_back();
+    agentFlags_.emplace_back();
   } else {
     idx = freeAgents_.back();
     freeAgents_.pop_back();
   }
   agents_[idx] = std::make_unique<AgentState>();
+  agentFlags_[idx] = AgentFlags{.present = true, .active = true};
   AgentState& a = *agents_[idx];
   agentIds_.emplace(agentId, idx);
   a.id = agentId;
@@ -159,6 +161,7 @@ void HierarchicalAllocator::removeAgent(const std::string& agentId) {
   for (uint32_t fwRole : a.filteredBy) fwRoles_[fwRole]->filters.erase(idx);  // filteredBy goes with the agent.
   agentIds_.erase(agentId);
   agents_[idx].reset();
+  agentFlags_[idx] = AgentFlags{};
   freeAgents_.push_back(idx);
   std::erase(dirtyAgents_, idx);
   for (uint32_t fwRole : touched) maybeRemoveFrameworkRole(fwRole);
@@ -168,14 +171,14 @@ void HierarchicalAllocator::removeAgent(const std::string& agentId) {
 void HierarchicalAllocator::activateAgent(const std::string& agentId) {
   uint32_t idx = agentIndex(agentId);
   AGORA_CHECK(idx != kNone, "unknown agent");
-  agents_[idx]->active = true;
+  agentFlags_[idx].active = true;
   markDirty(idx);
 }
 
 void HierarchicalAllocator::deactivateAgent(const std::string& agentId) {
   uint32_t idx = agentIndex(agentId);
   AGORA_CHECK(idx != kNone, "unknown agent");
-  agents_[idx]->active = false;
+  agentFlags_[idx].active = false;
 }
 
 // --- Frameworks -----------------------------------------------------------------

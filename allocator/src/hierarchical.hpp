@@ -65,16 +65,12 @@ struct Filter {
 // touches comes first and together (a cycle over 10,000 agents is bound by
 // cache misses, one agent after the other), the rest after.
 struct AgentState {
-  bool active = true;
   bool availPlain = true;  // Nothing available is reserved or revocable.
-  bool inDirtyList = false;
   // The first offer made to this agent in the current allocate() call
   // (an index into it; the others are chained from there), valid while
   // cycleStamp is that call's.
   uint32_t cycleFirstOffer = kNone;
   uint64_t cycleStamp = 0;
-  // Dirty tracking: settled while settledEpoch == the allocator's epoch.
-  uint64_t settledEpoch = 0;
   Resources available;  // total - Σ allocations; allocation role unset.
   // Per framework-role (index into fwRoles_), in allocated form (every
   // slot's allocation role is the framework-role's role), so that an offer
@@ -94,6 +90,16 @@ struct AgentState {
   std::string id;
   Resources total;
   QuantityVector totalScalars;
+};
+
+// Per agent index, dense: what choosing the agents to visit reads and
+// writes, so that neither the choice nor the settling after a cycle reads
+// each agent's state (a likely miss each, ten thousand of them).
+struct AgentFlags {
+  uint64_t settledEpoch = 0;  // Dirty tracking: settled while == the allocator's epoch.
+  bool present = false;
+  bool active = false;
+  bool inDirtyList = false;
 };
 
 struct FrameworkRole {
@@ -246,6 +252,7 @@ class HierarchicalAllocator final : public Allocator {
   std::vector<QuantityVector> defaultMinAllocatable_;
 
   std::vector<std::unique_ptr<AgentState>> agents_;  // Null slots are free.
+  std::vector<AgentFlags> agentFlags_;                // By agent index, as agents_.
   std::vector<uint32_t> freeAgents_;
   std::unordered_map<std::string, uint32_t> agentIds_;
 

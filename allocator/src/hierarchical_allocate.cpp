@@ -64,17 +64,20 @@ std::vector<Offer> HierarchicalAllocator::allocate(TimePoint now, const Scope& s
       if (uint32_t a = agentIndex(id); a != kNone) visit.push_back(a);
     }
   } else if (allDirty_) {
+    visit.reserve(agents_.size());
     for (uint32_t a = 0; a < agents_.size(); ++a) {
-      if (agents_[a]) visit.push_back(a);
+      if (agentFlags_[a].present) visit.push_back(a);
     }
   } else {
     visit = dirtyAgents_;
   }
   if (!std::is_sorted(visit.begin(), visit.end())) std::sort(visit.begin(), visit.end());  // All agents: sorted.
   visit.erase(std::unique(visit.begin(), visit.end()), visit.end());
+  // Agents with nothing available are visited (and settled) too: telling
+  // would read each one's state here, and allocateAgent() looks anyway.
   std::erase_if(visit, [&](uint32_t a) {
-    const AgentState& agent = *agents_[a];
-    return !agent.active || agent.settledEpoch == epoch_ || agent.available.empty();
+    const AgentFlags& flags = agentFlags_[a];
+    return !flags.active || flags.settledEpoch == epoch_;
   });
 
   // Usually about one offer per visited agent: growing the vector by
@@ -96,11 +99,9 @@ std::vector<Offer> HierarchicalAllocator::allocate(TimePoint now, const Scope& s
 
   // A full-scope pass leaves nothing offerable on the agents it visited.
   if (!cycle.frameworkScoped) {
-    for (uint32_t a : visit) agents_[a]->settledEpoch = epoch_;
+    for (uint32_t a : visit) agentFlags_[a].settledEpoch = epoch_;
     if (allAgents) {
-      for (uint32_t a : dirtyAgents_) {
-        if (agents_[a]) agents_[a]->inDirtyList = false;
-      }
+      for (uint32_t a : dirtyAgents_) agentFlags_[a].inDirtyList = false;
       dirtyAgents_.clear();
       allDirty_ = false;
     }
