@@ -102,21 +102,27 @@ void DrfSorter::startWalk(SorterVisitor visitor, bool markedOnly) {
 
 void DrfSorter::walk(SorterVisitor visitor) { startWalk(visitor, false); }
 
-std::optional<ClientId> DrfSorter::prefetchFirst() const {
-  // Down the first keys, reading only the sets (activity is not in the
-  // keys: an inactive first client makes the hint wrong, not the walk).
-  if (dirty_) return std::nullopt;
+size_t DrfSorter::prefetchFirst(std::span<ClientId> out) const {
+  // Down the first keys to the first leaf, then along its leaf siblings,
+  // reading only the sets (activity is not in the keys: an inactive client
+  // makes the hint wrong, not the walk).
+  if (dirty_) return 0;
   const SorterNode* node = root();
   while (!node->ordered.empty()) {
-    const ShareKey& first = *node->ordered.begin();
-    if (first.client != kNoClient) {
-      const auto* bytes = reinterpret_cast<const char*>(first.node);
-      for (size_t line = 0; line < first.node->hotBytes(); line += 64) __builtin_prefetch(bytes + line, 1);
-      return first.client;
+    auto it = node->ordered.begin();
+    if (it->client == kNoClient) {
+      node = it->node;
+      continue;
     }
-    node = first.node;
+    size_t n = 0;
+    for (; it != node->ordered.end() && it->client != kNoClient && n < out.size(); ++it) {
+      const auto* bytes = reinterpret_cast<const char*>(it->node);
+      for (size_t line = 0; line < it->node->hotBytes(); line += 64) __builtin_prefetch(bytes + line, 1);
+      out[n++] = it->client;
+    }
+    return n;
   }
-  return std::nullopt;
+  return 0;
 }
 void DrfSorter::walkMarked(SorterVisitor visitor) { startWalk(visitor, true); }
 

@@ -29,7 +29,7 @@ class DrfSorter final : public SorterTree {
 
   void walk(SorterVisitor visitor) override;
   void walkMarked(SorterVisitor visitor) override;
-  std::optional<ClientId> prefetchFirst() const override;
+  size_t prefetchFirst(std::span<ClientId> out) const override;
 
  protected:
   void childAdded(SorterNode* parent, SorterNode* child) override;

@@ -8,6 +8,7 @@
 // stage 2 visits everyone.
 
 #include <algorithm>
+#include <array>
 
 #include "agora/common/check.hpp"
 #include "hierarchical.hpp"
@@ -127,20 +128,27 @@ void HierarchicalAllocator::prefetchAhead(const std::vector<uint32_t>& visit, si
 void HierarchicalAllocator::prefetchLikelyFramework() const {
   // The framework side of an offer is a chain of dependent reads (sorter
   // node, framework-role, framework), each a likely miss after a thousand
-  // other agents went through the cache: asking for all of them at once
-  // overlaps the misses the next agent would otherwise take one by one.
-  auto roleClient = roleSorter_->prefetchFirst();
-  if (!roleClient || *roleClient >= roleByClient_.size() || roleByClient_[*roleClient] == kNone) return;
-  const RoleState& role = roles_[roleByClient_[*roleClient]];
+  // other agents went through the cache: asking for all of them at once,
+  // for the next two offers, overlaps the misses the next agents would
+  // otherwise take one by one.
+  ClientId roleClient = 0;
+  if (roleSorter_->prefetchFirst({&roleClient, 1}) == 0 || roleClient >= roleByClient_.size() ||
+      roleByClient_[roleClient] == kNone) {
+    return;
+  }
+  const RoleState& role = roles_[roleByClient_[roleClient]];
   if (!role.frameworks) return;
-  auto fwClient = role.frameworks->prefetchFirst();
-  if (!fwClient || *fwClient >= role.fwRoleByClient.size()) return;
-  uint32_t fwRole = role.fwRoleByClient[*fwClient];
-  if (fwRole == kNone) return;
-  const FrameworkRole& fr = *fwRoles_[fwRole];
-  const auto* bytes = reinterpret_cast<const char*>(&fr);
-  for (size_t line = 0; line < fr.hotBytes(); line += 64) __builtin_prefetch(bytes + line, 1);
-  if (uint32_t fw = frameworkOfFwRole_[fwRole]; fw != kNone) __builtin_prefetch(frameworks_[fw].get());
+  std::array<ClientId, 2> fwClients{};
+  size_t n = role.frameworks->prefetchFirst(fwClients);
+  for (size_t i = 0; i < n; ++i) {
+    if (fwClients[i] >= role.fwRoleByClient.size()) continue;
+    uint32_t fwRole = role.fwRoleByClient[fwClients[i]];
+    if (fwRole == kNone) continue;
+    const FrameworkRole& fr = *fwRoles_[fwRole];
+    const auto* bytes = reinterpret_cast<const char*>(&fr);
+    for (size_t line = 0; line < fr.hotBytes(); line += 64) __builtin_prefetch(bytes + line, 1);
+    if (uint32_t fw = frameworkOfFwRole_[fwRole]; fw != kNone) __builtin_prefetch(frameworks_[fw].get());
+  }
 }
 
 void HierarchicalAllocator::allocateAgent(uint32_t agentIdx, bool stageOne, Cycle& cycle) {

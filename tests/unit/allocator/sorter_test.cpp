@@ -275,20 +275,28 @@ TEST_F(DrfSorterTest, AKeyChangedInPlaceStillOrdersItsSiblings) {
 // The prefetch hint names the client a walk visits first, down a tree of
 // roles too, and nothing when it cannot tell without reading client state
 // (nothing sorted yet since the total changed).
-TEST_F(DrfSorterTest, PrefetchFirstNamesTheFirstClientOfAWalk) {
-  EXPECT_EQ(s->prefetchFirst(), std::nullopt);
+TEST_F(DrfSorterTest, PrefetchFirstNamesTheFirstClientsOfAWalk) {
+  std::array<ClientId, 2> out{};
+  auto first = [&](size_t n) {
+    std::vector<std::string> paths;
+    size_t got = s->prefetchFirst(std::span<ClientId>(out.data(), n));
+    for (size_t i = 0; i < got; ++i) paths.push_back(s->path(out[i]));
+    return paths;
+  };
+  EXPECT_EQ(first(2), V{});
   add("eng/db", "cpus:3");
   add("eng/web", "cpus:1");
   add("ops", "cpus:5");
   s->sort();
-  EXPECT_EQ(s->prefetchFirst(), s->find("eng/web"));
+  EXPECT_EQ(first(2), (V{"eng/web", "eng/db"}));
+  EXPECT_EQ(first(1), (V{"eng/web"}));
   s->allocated("eng/web", *ResourceQuantities::parse("cpus:10"));  // eng: 14 > ops: 5.
-  EXPECT_EQ(s->prefetchFirst(), s->find("ops"));
+  EXPECT_EQ(first(2), (V{"ops"}));  // The next leaf is in another subtree: not named.
   s->addTotal(*ResourceQuantities::parse("cpus:1"));
-  EXPECT_EQ(s->prefetchFirst(), std::nullopt);
+  EXPECT_EQ(first(2), V{});
   s->sort();
-  EXPECT_EQ(s->prefetchFirst(), s->find("ops"));
-  EXPECT_EQ(makeSorter(SorterKind::kRandom)->prefetchFirst(), std::nullopt);
+  EXPECT_EQ(first(2), (V{"ops"}));
+  EXPECT_EQ(makeSorter(SorterKind::kRandom)->prefetchFirst(out), 0u);
 }
 
 TEST_F(DrfSorterTest, TotalChangeReordersEverything) {

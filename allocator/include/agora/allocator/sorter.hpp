@@ -29,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -111,10 +112,11 @@ class Sorter {
   std::vector<std::string> sort();
 
   // A hint for a caller about to walk again: starts loading the state of
-  // the client the walk would most likely visit first, and returns it.
-  // Never reads a client's own state (that is what it asks the cache to
-  // load), so it may be wrong; nullopt when it cannot tell cheaply.
-  virtual std::optional<ClientId> prefetchFirst() const { return std::nullopt; }
+  // the clients the next walks would most likely visit first (at most
+  // out.size() of them), writes them to `out` in that order and returns
+  // how many. Never reads a client's own state (that is what it asks the
+  // cache to load), so it may be wrong; 0 when it cannot tell cheaply.
+  virtual size_t prefetchFirst(std::span<ClientId> /*out*/) const { return 0; }
 
   // --- Marks --------------------------------------------------------------------
 
