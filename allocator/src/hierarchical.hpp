@@ -56,7 +56,11 @@ inline constexpr uint32_t kNone = UINT32_MAX;
 
 struct Filter {
   uint64_t id = 0;
-  Resources refused;  // Unallocated form.
+  // As offered (allocated form), matched with containsIgnoringAllocation:
+  // kept apart from the agent's available resources (which hold the same
+  // slots unallocated), so that offering them again changes them in place
+  // instead of copying slots the filter shares.
+  Resources refused;
   TimePoint expiry;
   uint64_t installedBatch = 0;  // Batch cycles started before installation.
 };

@@ -280,7 +280,7 @@ bool HierarchicalAllocator::isFiltered(uint32_t fwRole, uint32_t agent, const Re
   auto it = fr.filters.find(agent);
   if (it == fr.filters.end()) return false;
   return std::any_of(it->second.begin(), it->second.end(), [&](const Filter& f) {
-    return filterActive(f, now) && f.refused.contains(candidate);
+    return filterActive(f, now) && f.refused.containsIgnoringAllocation(candidate);
   });
 }
 

@@ -56,16 +56,20 @@ void HierarchicalAllocator::recoverResources(const std::string& frameworkId, con
   uint32_t fw = frameworkIndex(frameworkId);
   uint32_t agentIdx = agentIndex(agentId);
   if (fw == kNone || agentIdx == kNone || resources.empty()) return;
-  for (const std::string& roleName : resources.allocationRoles()) {
+  std::set<std::string> roles = resources.allocationRoles();
+  for (const std::string& roleName : roles) {
     auto it = frameworks_[fw]->roles.find(roleName);
     AGORA_CHECK(it != frameworks_[fw]->roles.end(), "recovered resources in a role the framework lacks");
     uint32_t fwRole = it->second;
-    Resources part = resources.filter([&](const Resource& r) { return r.allocationRole == roleName; });
-    Resources unallocated = unallocate(agentIdx, fwRole, part);
+    // An offer has one role: then the part is the whole (shared, no copy).
+    auto inRole = [&](const Resource& r) { return r.allocationRole == roleName; };
+    bool whole = roles.size() == 1 && std::all_of(resources.begin(), resources.end(), inRole);
+    Resources part = whole ? resources : resources.filter(inRole);
+    unallocate(agentIdx, fwRole, part);
     if (refuse && refuse->count() > 0) {
       Filter filter;
       filter.id = nextFilterId_++;
-      filter.refused = std::move(unallocated);
+      filter.refused = std::move(part);
       filter.expiry = now + std::max(*refuse, std::chrono::duration_cast<Duration>(options_.allocationInterval));
       filter.installedBatch = batchCount_;
       expiries_.push_back(Expiry{filter.expiry, filter.id, agentIdx, fwRole});
@@ -192,7 +196,7 @@ FrameworkExplanation HierarchicalAllocator::explain(const std::string& framework
     e.allocated = role.frameworks->allocation(fr.client).toQuantities(*names_);
     for (const auto& [agentIdx, filters] : fr.filters) {
       for (const Filter& f : filters) {
-        e.filters.push_back(FilterExplanation{agents_[agentIdx]->id, f.refused, f.expiry,
+        e.filters.push_back(FilterExplanation{agents_[agentIdx]->id, f.refused.unallocate(), f.expiry,
                                               batchCount_ == f.installedBatch});
       }
     }

@@ -263,6 +263,10 @@ class Resources {
   // Every slot of `other` is contained in the equal slot here.
   bool contains(const Resources& other) const;
   bool contains(const Resource& other) const;
+  // contains(), comparing slots as if neither had an allocation role: a
+  // refuse filter keeps declined resources as they were offered and is
+  // matched against unallocated ones, without a copy of either.
+  bool containsIgnoringAllocation(const Resources& other) const;
 
   // Equal as collections of slots (order does not matter).
   bool operator==(const Resources& other) const;
