@@ -124,7 +124,7 @@ void HierarchicalAllocator::updateAgent(const std::string& agentId, const Resour
   AGORA_CHECK(idx != kNone, "unknown agent");
   AgentState& a = *agents_[idx];
   Resources allocated;
-  for (const auto& [fwRole, resources] : a.allocations) allocated += resources;
+  for (const auto& [fwRole, resources] : a.allocations) allocated += resources.whole();
   allocated = std::move(allocated).unallocate();
   AGORA_CHECK(total.contains(allocated), "new agent total does not hold its allocations");
   trackReservations(a.total, -1);
@@ -144,9 +144,10 @@ void HierarchicalAllocator::removeAgent(const std::string& agentId) {
   AGORA_CHECK(idx != kNone, "unknown agent");
   AgentState& a = *agents_[idx];
   std::vector<uint32_t> touched;
-  for (const auto& [fwRole, resources] : a.allocations) {
+  for (const auto& [fwRole, pieces] : a.allocations) {
     FrameworkRole& fr = *fwRoles_[fwRole];
     RoleState& role = roles_[fr.role];
+    const Resources& resources = pieces.whole();
     QuantityVector scalars = QuantityVector::from(resources.scalarQuantities(), *names_);
     roleSorter_->unallocated(*role.client, scalars);
     role.frameworks->unallocated(fr.client, scalars);
@@ -336,7 +337,7 @@ void HierarchicalAllocator::removeFramework(const std::string& frameworkId) {
       auto& allocations = agents_[agent]->allocations;
       auto it = std::find_if(allocations.begin(), allocations.end(),
                              [&](const auto& entry) { return entry.first == fwRole; });
-      Resources resources = it->second;
+      Resources resources = it->second.whole();
       unallocate(agent, fwRole, resources);
       markDirty(agent);
     }

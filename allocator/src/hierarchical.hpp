@@ -65,6 +65,33 @@ struct Filter {
   uint64_t installedBatch = 0;  // Batch cycles started before installation.
 };
 
+// What one framework-role holds on one agent, in pieces: each offer's
+// resources as offered (sharing slots with the offer), merged only when
+// something needs the whole. Offering more to a framework that already
+// holds resources on an agent (the common case once tasks run) then adds a
+// reference instead of merging slots, and recovering exactly an offer (a
+// decline) drops its piece without looking at a slot.
+class PiecewiseResources {
+ public:
+  explicit PiecewiseResources(Resources first) : first_(std::move(first)) {}
+
+  void add(Resources more);
+  // Everything held, merged (once: the pieces then are that one value).
+  const Resources& whole() const;
+  bool empty() const { return first_.empty() && more_.empty(); }
+  bool contains(const Resources& part) const;
+  // Precondition: contains(part).
+  void subtract(const Resources& part);
+
+ private:
+  static constexpr size_t kMaxPieces = 8;  // Then merged: lookups stay short.
+  void merge() const;
+
+  // Mutable: merging changes how the value is held, not what it is.
+  mutable Resources first_;
+  mutable std::vector<Resources> more_;
+};
+
 // Fields in the order a cycle reads them: what deciding and making an offer
 // touches comes first and together (a cycle over 10,000 agents is bound by
 // cache misses, one agent after the other), the rest after.
@@ -80,7 +107,7 @@ struct AgentState {
   // slot's allocation role is the framework-role's role), so that an offer
   // and the entry it was booked in share their slots (Resources is
   // copy-on-write): making an offer copies no slot.
-  std::vector<std::pair<uint32_t, Resources>> allocations;
+  std::vector<std::pair<uint32_t, PiecewiseResources>> allocations;
   // The framework-roles with refuse filters on this agent (keys of their
   // `filters` maps), so that the cycle asks the others' maps nothing: the
   // list is in a cache line the cycle reads anyway, the maps are not.

@@ -270,6 +270,9 @@ class Resources {
 
   // Equal as collections of slots (order does not matter).
   bool operator==(const Resources& other) const;
+  // The very same slots (a copy of one another that neither changed since):
+  // equal, known without comparing. False does not mean different.
+  bool sharesSlotsWith(const Resources& other) const { return !empty() && items_.sameStorage(other.items_); }
 
   // --- Views ----------------------------------------------------------------------
 
