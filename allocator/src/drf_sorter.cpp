@@ -8,13 +8,13 @@
 namespace agora::allocator {
 
 void DrfSorter::insertMarked(SorterNode* node) {
-  node->inParentMarked = node->parent->orderedMarked.insert(node->key()).first;
+  node->parent->orderedMarked.insert(node->placed);
   node->inMarkedSet = true;
 }
 
 void DrfSorter::eraseMarked(SorterNode* node) {
   if (!node->inMarkedSet) return;
-  node->parent->orderedMarked.erase(node->inParentMarked);
+  node->parent->orderedMarked.erase(node->placed);
   node->inMarkedSet = false;
 }
 
@@ -22,14 +22,15 @@ void DrfSorter::childAdded(SorterNode* parent, SorterNode* child) {
   acquireRank(child);
   if (dirty_) return;
   child->share = computeShare(child);
-  child->inParent = parent->ordered.insert(child->key()).first;
+  child->placed = child->key();
+  parent->ordered.insert(child->placed);
   if (child->markedLeaves > 0) insertMarked(child);
 }
 
 void DrfSorter::childRemoving(SorterNode* parent, SorterNode* child) {
   releaseRank(child);
   if (dirty_) return;
-  parent->ordered.erase(child->inParent);
+  parent->ordered.erase(child->placed);
   eraseMarked(child);
 }
 
@@ -40,55 +41,38 @@ void DrfSorter::markedChanged(SorterNode* node) {
 }
 
 void DrfSorter::keyChanging(SorterNode* /*node*/) {
-  // Nothing to do yet: the node keeps its place in its parent's sets with a
-  // stale key until keyChanged() moves it, if it must move at all. Nothing
-  // searches those sets in between: an allocation changes one node per
-  // level, and keyChanged() runs from the leaf up, so a set searched by a
-  // reinsertion never holds a stale node other than the one reinserted.
+  // Nothing to do yet: the node stays filed under `placed` until
+  // keyChanged() moves it, if it must move at all.
 }
 
 void DrfSorter::keyChanged(SorterNode* node) {
   if (dirty_) return;
   node->share = computeShare(node);
   ShareKey key = node->key();
-  reposition(node->parent->ordered, node->inParent, key);
-  if (node->inMarkedSet) reposition(node->parent->orderedMarked, node->inParentMarked, key);
-}
-
-void DrfSorter::reposition(SorterNode::OrderedSet& set, SorterNode::OrderedSet::iterator& at,
-                           const ShareKey& key) {
-  // Many re-keyings leave a node where it is (the only child of a role, the
-  // last of its siblings, a small change): two comparisons with its
-  // neighbours tell, and the key is then updated in place. (A set's
-  // elements are stored non-const; a new key that keeps the element's
-  // place keeps the tree valid.)
-  ShareOrder less;
-  auto next = std::next(at);
-  bool beforeNext = next == set.end() || less(key, *next);
-  bool afterPrevious = at == set.begin() || less(*std::prev(at), key);
-  if (beforeNext && afterPrevious) {
-    const_cast<ShareKey&>(*at) = key;
-    return;
-  }
-  auto handle = set.extract(at);  // Keeps the tree node: no allocation.
-  handle.value() = key;
-  // An allocation raises the key, most often past every sibling (in a
-  // cluster of equal shares it becomes the last), so end() is the hint for
-  // a move to the right: one comparison when right, an ordinary insert
-  // when not.
-  at = beforeNext ? set.insert(std::move(handle)).position : set.insert(set.end(), std::move(handle));
+  node->parent->ordered.replace(node->placed, key);
+  if (node->inMarkedSet) node->parent->orderedMarked.replace(node->placed, key);
+  node->placed = key;
 }
 
 void DrfSorter::resort(SorterNode* node) {
   node->ordered.clear();
   node->orderedMarked.clear();
+  std::vector<ShareKey> keys;
+  keys.reserve(node->children.size());
   for (SorterNode* child : node->children) {
     child->share = computeShare(child);
     if (!child->isLeaf()) resort(child);
-    child->inParent = node->ordered.insert(child->key()).first;
-    child->inMarkedSet = false;
-    if (child->markedLeaves > 0) insertMarked(child);
+    child->placed = child->key();
+    keys.push_back(child->placed);
   }
+  std::sort(keys.begin(), keys.end(), ShareOrder());
+  node->ordered.assign(keys);
+  std::vector<ShareKey> marked;
+  for (const ShareKey& key : keys) {
+    key.node->inMarkedSet = key.node->markedLeaves > 0;
+    if (key.node->inMarkedSet) marked.push_back(key);
+  }
+  node->orderedMarked.assign(marked);
 }
 
 void DrfSorter::startWalk(SorterVisitor visitor, bool markedOnly) {
@@ -109,38 +93,51 @@ size_t DrfSorter::prefetchFirst(std::span<ClientId> out) const {
   if (dirty_) return 0;
   const SorterNode* node = root();
   while (!node->ordered.empty()) {
-    auto it = node->ordered.begin();
-    if (it->client == kNoClient) {
-      node = it->node;
+    SortedKeys::Pos pos = node->ordered.begin();
+    const ShareKey* key = node->ordered.at(pos);
+    if (key->client == kNoClient) {
+      node = key->node;
       continue;
     }
     size_t n = 0;
-    for (; it != node->ordered.end() && it->client != kNoClient && n < out.size(); ++it) {
-      const auto* bytes = reinterpret_cast<const char*>(it->node);
-      for (size_t line = 0; line < it->node->hotBytes(); line += 64) __builtin_prefetch(bytes + line, 1);
-      out[n++] = it->client;
+    for (; key != nullptr && key->client != kNoClient && n < out.size(); key = node->ordered.at(pos)) {
+      const auto* bytes = reinterpret_cast<const char*>(key->node);
+      for (size_t line = 0; line < key->node->hotBytes(); line += 64) __builtin_prefetch(bytes + line, 1);
+      out[n++] = key->client;
+      node->ordered.next(pos);
     }
     return n;
   }
   return 0;
 }
+
 void DrfSorter::walkMarked(SorterVisitor visitor) { startWalk(visitor, true); }
 
 bool DrfSorter::walkNode(SorterNode* node, SorterVisitor visitor, bool markedOnly) {
-  // Step past a child before visiting it: an allocation during the visit
-  // moves the child (and only it) within this set, which leaves the next
-  // iterator valid. A child that moved later is stamped and not revisited.
-  // The marked set holds the same nodes in the same relative order as
-  // `ordered`, minus those without marked leaves, so walking it visits the
-  // marked clients exactly as a full walk would.
-  auto& ordered = markedOnly ? node->orderedMarked : node->ordered;
-  for (auto it = ordered.begin(); it != ordered.end();) {
-    SorterNode* c = it->node;
-    ++it;
-    if (c->walkStamp == stamp_ || c->activeLeaves == 0) continue;
+  // An allocation during a visit moves the visited child (and only it) to
+  // a larger key, so the walk goes on with the first key after the one the
+  // child had: that is where the child was, whether or not it moved. A
+  // child that moved past it is stamped and not visited again. The marked
+  // set holds the same keys as `ordered`, minus the children without marked
+  // leaves, so walking it visits the marked clients as a full walk would.
+  const auto& ordered = markedOnly ? node->orderedMarked : node->ordered;
+  ShareOrder less;
+  for (SortedKeys::Pos pos = ordered.begin(); const ShareKey* at = ordered.at(pos);) {
+    ShareKey key = *at;
+    SorterNode* c = key.node;
+    if (c->walkStamp == stamp_ || c->activeLeaves == 0) {
+      ordered.next(pos);
+      continue;
+    }
     c->walkStamp = stamp_;
     bool more = c->isLeaf() ? visitor(c->client) : walkNode(c, visitor, markedOnly);
     if (!more) return false;
+    at = ordered.at(pos);
+    if (at != nullptr && at->node == c && !less(key, *at) && !less(*at, key)) {
+      ordered.next(pos);  // Nothing moved.
+    } else {
+      pos = ordered.upperBound(key);
+    }
   }
   return true;
 }

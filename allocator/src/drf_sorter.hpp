@@ -2,17 +2,25 @@
 
 // Dominant resource fairness with incremental share keys.
 //
-// Every internal node keeps its children in an ordered set by (weighted
-// dominant share, allocation count, name). An allocation re-keys only the
-// nodes on the path from the client to the root: each that is out of place
-// with its new key leaves its parent's set and goes back in at its place,
-// O(depth × log siblings). Only a
-// change of the cluster total (which changes every share) marks the whole
-// tree dirty; the next walk then recomputes every key and rebuilds the sets.
+// Every internal node keeps its children's keys sorted by (weighted
+// dominant share, allocation count, name rank). An allocation re-keys only
+// the nodes on the path from the client to the root: each that is out of
+// place with its new key leaves its parent's set and goes back in at its
+// place. Only a change of the cluster total (which changes every share)
+// marks the whole tree dirty; the next walk then recomputes every key and
+// rebuilds the sets.
+//
+// The sets are sorted double-ended queues of keys, found by binary search.
+// DRF's common move is from the front (the client a walk just gave
+// something to) to the back (its share now the largest): two O(1) deque
+// operations on contiguous keys, where a balanced tree rebalances twice and
+// chases pointers through nodes a cycle over thousands of agents has long
+// evicted. Other moves shift the shorter side: O(siblings) at worst, a
+// memmove of 32-byte keys.
 //
 // Marks: each internal node also keeps, in a second set with the same keys,
 // the children that have marked leaves below them. walkMarked() walks those
-// sets, so it costs O(depth × log siblings) per marked client visited
+// sets, so it costs O(depth × siblings) at worst per marked client visited
 // however many unmarked clients sort before it (the allocator's quota stage
 // would otherwise step over every role whose guarantee is already met).
 
@@ -41,8 +49,6 @@ class DrfSorter final : public SorterTree {
 
  private:
   void resort(SorterNode* node);
-  // Moves the node at `at` (whose key changed) to its place in `set`.
-  static void reposition(SorterNode::OrderedSet& set, SorterNode::OrderedSet::iterator& at, const ShareKey& key);
   // Names' ranks: the tie-break of ShareOrder, in name order.
   void acquireRank(SorterNode* node);
   void releaseRank(const SorterNode* node);

@@ -6,44 +6,17 @@
 
 #include <cstdint>
 #include <memory>
-#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "agora/allocator/sorter.hpp"
+#include "sorted_keys.hpp"
 
 namespace agora::allocator {
 
 struct SorterNode;
-
-// DRF's key: (weighted share, allocation count, name), with the name as its
-// rank among the sorter's names. Kept in the ordered sets themselves, so
-// that ordering a set compares its own tree nodes and never reads the
-// sorter nodes they stand for: a cycle over thousands of agents streams
-// through the cache, and each sorter node read is a likely miss.
-//
-// The key also tells, without reading the node, whether it is a leaf and
-// which client: enough to find (and prefetch) the likely first client of
-// the next walk.
-inline constexpr ClientId kNoClient = UINT32_MAX;
-
-struct ShareKey {
-  double share = 0.0;
-  uint64_t count = 0;
-  uint32_t rank = 0;
-  ClientId client = kNoClient;  // The node's client if it is a leaf.
-  SorterNode* node = nullptr;
-};
-
-struct ShareOrder {
-  bool operator()(const ShareKey& a, const ShareKey& b) const {
-    if (a.share != b.share) return a.share < b.share;
-    if (a.count != b.count) return a.count < b.count;
-    return a.rank < b.rank;
-  }
-};
 
 struct SorterNode {
   enum class Kind { kInternal, kLeaf, kVirtualLeaf };
@@ -62,13 +35,9 @@ struct SorterNode {
   SorterNode* parent = nullptr;
   bool inMarkedSet = false;
   QuantityVector allocation;  // Sum over the subtree.
-  // The children by ShareOrder, kept by policies that want them sorted.
-  // A node's key there changes only between keyChanging and keyChanged.
-  using OrderedSet = std::set<ShareKey, ShareOrder>;
-  // Where this node sits in its parent's `ordered` set, so that re-keying
-  // looks at its neighbours and moves it by position instead of searching
-  // by key.
-  OrderedSet::iterator inParent;
+  // The key this node is filed under in its parent's ordered sets (the
+  // policy's), which lags its fields from keyChanging to keyChanged.
+  ShareKey placed;
 
   std::string name;  // Last path component; "." for a virtual leaf.
   std::string path;  // Full path; a virtual leaf has its parent's path.
@@ -76,12 +45,14 @@ struct SorterNode {
   // its position here.
   std::vector<SorterNode*> children;
   uint32_t indexInParent = 0;
+  // The children's keys by ShareOrder, kept by policies that want them
+  // sorted.
+  using OrderedSet = SortedKeys;
   OrderedSet ordered;
   // The children with marked leaves below them, by ShareOrder (the same
-  // keys as `ordered`, so their relative order is the same), and this
-  // node's place in its parent's set while markedLeaves > 0.
+  // keys as `ordered`, so their relative order is the same); inMarkedSet
+  // tells whether this node is in its parent's.
   OrderedSet orderedMarked;
-  OrderedSet::iterator inParentMarked;
   SorterNode* virtualLeaf = nullptr;  // Internal nodes that are also a client.
 
   bool active = false;        // Leaves only.

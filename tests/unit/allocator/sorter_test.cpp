@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "agora/allocator/sorter.hpp"
@@ -297,6 +298,95 @@ TEST_F(DrfSorterTest, PrefetchFirstNamesTheFirstClientsOfAWalk) {
   s->sort();
   EXPECT_EQ(first(2), (V{"ops"}));
   EXPECT_EQ(makeSorter(SorterKind::kRandom)->prefetchFirst(out), 0u);
+}
+
+// Hundreds of siblings (their keys span many chunks of the sorter's ordered
+// set) through thousands of random changes: after each, the order is DRF's
+// by brute force, and a walk that allocates as it goes visits every active
+// client exactly once.
+TEST_F(DrfSorterTest, ManySiblingsStayInDrfOrderThroughRandomChanges) {
+  const uint32_t seed = 20261121;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  s->addTotal(*ResourceQuantities::parse("cpus:100000;mem:100000"));
+  std::vector<std::string> present;
+  for (int i = 0; i < 400; ++i) {
+    std::string name = "c" + std::to_string(uniform(0, 1000000));
+    if (s->contains(name)) continue;
+    s->add(name);
+    s->activate(name);
+    present.push_back(name);
+  }
+  auto quantities = [&](int cpus, int mem) {
+    return QuantityVector::from(
+        *ResourceQuantities::parse("cpus:" + std::to_string(cpus) + ";mem:" + std::to_string(mem)), s->names());
+  };
+  auto expected = [&] {
+    std::vector<std::tuple<double, uint64_t, std::string>> keys;
+    for (const auto& name : present) {
+      if (!s->isActive(name)) continue;
+      ClientId c = *s->find(name);
+      keys.emplace_back(s->share(c), s->allocationCount(c), name);
+    }
+    std::sort(keys.begin(), keys.end());
+    V out;
+    for (const auto& key : keys) out.push_back(std::get<2>(key));
+    return out;
+  };
+  for (int step = 0; step < 4000; ++step) {
+    const std::string& name = present[uniform(0, static_cast<int>(present.size()) - 1)];
+    ClientId c = *s->find(name);
+    switch (uniform(0, 9)) {
+      case 0: case 1: case 2: case 3:
+        s->allocated(c, quantities(uniform(1, 50), uniform(0, 50)));
+        break;
+      case 4: case 5: {
+        QuantityVector half = s->allocation(c);
+        for (size_t i = 0; i < half.size(); ++i) half.set(i, half[i] / 2);
+        s->unallocated(c, half);
+        break;
+      }
+      case 6:
+        if (s->isActive(name)) {
+          s->deactivate(name);
+        } else {
+          s->activate(name);
+        }
+        break;
+      case 7: {
+        std::string gone = name;
+        s->remove(gone);
+        std::erase(present, gone);
+        std::string added = "c" + std::to_string(uniform(0, 1000000));
+        if (!s->contains(added)) {
+          s->add(added);
+          s->activate(added);
+          present.push_back(added);
+        }
+        break;
+      }
+      case 8: {
+        std::set<std::string> seen;
+        bool twice = false;
+        s->walk([&](ClientId visited) {
+          twice |= !seen.insert(s->path(visited)).second;
+          if (uniform(0, 2) == 0) s->allocated(visited, quantities(uniform(1, 500), 0));
+          return true;
+        });
+        ASSERT_FALSE(twice) << "step " << step;
+        V active = expected();
+        ASSERT_EQ(seen, std::set<std::string>(active.begin(), active.end())) << "step " << step;
+        break;
+      }
+      default:
+        break;
+    }
+    if (step % 7 == 0) {
+      ASSERT_EQ(s->sort(), expected()) << "step " << step;
+    }
+  }
+  EXPECT_EQ(s->sort(), expected());
 }
 
 TEST_F(DrfSorterTest, TotalChangeReordersEverything) {
