@@ -54,10 +54,10 @@ void HierarchicalAllocator::refreshAvailable(AgentState& agent) {
 }
 
 void HierarchicalAllocator::markDirty(uint32_t agent) {
-  AgentState& a = *agents_[agent];
-  a.settledEpoch = 0;
-  if (!a.inDirtyList) {
-    a.inDirtyList = true;
+  AgentFlags& flags = agentFlags_[agent];
+  flags.settledEpoch = 0;
+  if (!flags.inDirtyList) {
+    flags.inDirtyList = true;
     dirtyAgents_.push_back(agent);
   }
 }
@@ -82,11 +82,13 @@ void HierarchicalAllocator::addAgent(const std::string& agentId, const Resources
   if (freeAgents_.empty()) {
     idx = static_cast<uint32_t>(agents_.size());
     agents_.emplace_back();
+    agentFlags_.emplace_back();
   } else {
     idx = freeAgents_.back();
     freeAgents_.pop_back();
   }
   agents_[idx] = std::make_unique<AgentState>();
+  agentFlags_[idx] = AgentFlags{.present = true, .active = true};
   AgentState& a = *agents_[idx];
   agentIds_.emplace(agentId, idx);
   a.id = agentId;
@@ -122,7 +124,7 @@ void HierarchicalAllocator::updateAgent(const std::string& agentId, const Resour
   AGORA_CHECK(idx != kNone, "unknown agent");
   AgentState& a = *agents_[idx];
   Resources allocated;
-  for (const auto& [fwRole, resources] : a.allocations) allocated += resources;
+  for (const auto& [fwRole, resources] : a.allocations) allocated += resources.whole();
   allocated = std::move(allocated).unallocate();
   AGORA_CHECK(total.contains(allocated), "new agent total does not hold its allocations");
   trackReservations(a.total, -1);
@@ -142,9 +144,10 @@ void HierarchicalAllocator::removeAgent(const std::string& agentId) {
   AGORA_CHECK(idx != kNone, "unknown agent");
   AgentState& a = *agents_[idx];
   std::vector<uint32_t> touched;
-  for (const auto& [fwRole, resources] : a.allocations) {
+  for (const auto& [fwRole, pieces] : a.allocations) {
     FrameworkRole& fr = *fwRoles_[fwRole];
     RoleState& role = roles_[fr.role];
+    const Resources& resources = pieces.whole();
     QuantityVector scalars = QuantityVector::from(resources.scalarQuantities(), *names_);
     roleSorter_->unallocated(*role.client, scalars);
     role.frameworks->unallocated(fr.client, scalars);
@@ -159,6 +162,7 @@ void HierarchicalAllocator::removeAgent(const std::string& agentId) {
   for (uint32_t fwRole : a.filteredBy) fwRoles_[fwRole]->filters.erase(idx);  // filteredBy goes with the agent.
   agentIds_.erase(agentId);
   agents_[idx].reset();
+  agentFlags_[idx] = AgentFlags{};
   freeAgents_.push_back(idx);
   std::erase(dirtyAgents_, idx);
   for (uint32_t fwRole : touched) maybeRemoveFrameworkRole(fwRole);
@@ -168,14 +172,14 @@ void HierarchicalAllocator::removeAgent(const std::string& agentId) {
 void HierarchicalAllocator::activateAgent(const std::string& agentId) {
   uint32_t idx = agentIndex(agentId);
   AGORA_CHECK(idx != kNone, "unknown agent");
-  agents_[idx]->active = true;
+  agentFlags_[idx].active = true;
   markDirty(idx);
 }
 
 void HierarchicalAllocator::deactivateAgent(const std::string& agentId) {
   uint32_t idx = agentIndex(agentId);
   AGORA_CHECK(idx != kNone, "unknown agent");
-  agents_[idx]->active = false;
+  agentFlags_[idx].active = false;
 }
 
 // --- Frameworks -----------------------------------------------------------------
@@ -194,6 +198,8 @@ uint32_t HierarchicalAllocator::addFrameworkRole(uint32_t framework, const std::
   fwRoles_[idx] = std::make_unique<FrameworkRole>();
   FrameworkRole& fr = *fwRoles_[idx];
   fr.framework = framework;
+  if (frameworkOfFwRole_.size() <= idx) frameworkOfFwRole_.resize(idx + 1, kNone);
+  frameworkOfFwRole_[idx] = framework;
   fr.role = roleIdx;
 
   RoleState& role = roles_[roleIdx];
@@ -249,6 +255,7 @@ void HierarchicalAllocator::maybeRemoveFrameworkRole(uint32_t fwRole) {
   fw.roles.erase(role.path);
   clearFilters(fwRole);  // Agents must not keep naming a framework-role that is gone.
   fwRoles_[fwRole].reset();
+  frameworkOfFwRole_[fwRole] = kNone;
   freeFwRoles_.push_back(fwRole);
 }
 
@@ -330,7 +337,7 @@ void HierarchicalAllocator::removeFramework(const std::string& frameworkId) {
       auto& allocations = agents_[agent]->allocations;
       auto it = std::find_if(allocations.begin(), allocations.end(),
                              [&](const auto& entry) { return entry.first == fwRole; });
-      Resources resources = it->second;
+      Resources resources = it->second.whole();
       unallocate(agent, fwRole, resources);
       markDirty(agent);
     }

@@ -56,31 +56,58 @@ inline constexpr uint32_t kNone = UINT32_MAX;
 
 struct Filter {
   uint64_t id = 0;
-  Resources refused;  // Unallocated form.
+  // As offered (allocated form), matched with containsIgnoringAllocation:
+  // kept apart from the agent's available resources (which hold the same
+  // slots unallocated), so that offering them again changes them in place
+  // instead of copying slots the filter shares.
+  Resources refused;
   TimePoint expiry;
   uint64_t installedBatch = 0;  // Batch cycles started before installation.
+};
+
+// What one framework-role holds on one agent, in pieces: each offer's
+// resources as offered (sharing slots with the offer), merged only when
+// something needs the whole. Offering more to a framework that already
+// holds resources on an agent (the common case once tasks run) then adds a
+// reference instead of merging slots, and recovering exactly an offer (a
+// decline) drops its piece without looking at a slot.
+class PiecewiseResources {
+ public:
+  explicit PiecewiseResources(Resources first) : first_(std::move(first)) {}
+
+  void add(Resources more);
+  // Everything held, merged (once: the pieces then are that one value).
+  const Resources& whole() const;
+  bool empty() const { return first_.empty() && more_.empty(); }
+  bool contains(const Resources& part) const;
+  // Precondition: contains(part).
+  void subtract(const Resources& part);
+
+ private:
+  static constexpr size_t kMaxPieces = 8;  // Then merged: lookups stay short.
+  void merge() const;
+
+  // Mutable: merging changes how the value is held, not what it is.
+  mutable Resources first_;
+  mutable std::vector<Resources> more_;
 };
 
 // Fields in the order a cycle reads them: what deciding and making an offer
 // touches comes first and together (a cycle over 10,000 agents is bound by
 // cache misses, one agent after the other), the rest after.
 struct AgentState {
-  bool active = true;
   bool availPlain = true;  // Nothing available is reserved or revocable.
-  bool inDirtyList = false;
   // The first offer made to this agent in the current allocate() call
   // (an index into it; the others are chained from there), valid while
   // cycleStamp is that call's.
   uint32_t cycleFirstOffer = kNone;
   uint64_t cycleStamp = 0;
-  // Dirty tracking: settled while settledEpoch == the allocator's epoch.
-  uint64_t settledEpoch = 0;
   Resources available;  // total - Σ allocations; allocation role unset.
   // Per framework-role (index into fwRoles_), in allocated form (every
   // slot's allocation role is the framework-role's role), so that an offer
   // and the entry it was booked in share their slots (Resources is
   // copy-on-write): making an offer copies no slot.
-  std::vector<std::pair<uint32_t, Resources>> allocations;
+  std::vector<std::pair<uint32_t, PiecewiseResources>> allocations;
   // The framework-roles with refuse filters on this agent (keys of their
   // `filters` maps), so that the cycle asks the others' maps nothing: the
   // list is in a cache line the cycle reads anyway, the maps are not.
@@ -96,6 +123,16 @@ struct AgentState {
   QuantityVector totalScalars;
 };
 
+// Per agent index, dense: what choosing the agents to visit reads and
+// writes, so that neither the choice nor the settling after a cycle reads
+// each agent's state (a likely miss each, ten thousand of them).
+struct AgentFlags {
+  uint64_t settledEpoch = 0;  // Dirty tracking: settled while == the allocator's epoch.
+  bool present = false;
+  bool active = false;
+  bool inDirtyList = false;
+};
+
 struct FrameworkRole {
   uint32_t framework = kNone;
   uint32_t role = kNone;
@@ -103,11 +140,14 @@ struct FrameworkRole {
   bool subscribed = true;
   bool suppressed = false;
   bool sorterActive = false;
-  // Agent index -> filters. Small: one per decline on that agent. Every
-  // key's agent lists this framework-role in its `filteredBy`.
-  std::unordered_map<uint32_t, std::vector<Filter>> filters;
   std::vector<uint32_t> allocatedAgents;  // Agents holding an allocation entry.
   std::optional<std::vector<QuantityVector>> minAllocatable;  // Override.
+  // Cold (up to here is what an offer reads): agent index -> filters.
+  // Small: one per decline on that agent. Every key's agent lists this
+  // framework-role in its `filteredBy`, and only those agents look here.
+  std::unordered_map<uint32_t, std::vector<Filter>> filters;
+
+  size_t hotBytes() const { return reinterpret_cast<const char*>(&filters) - reinterpret_cast<const char*>(this); }
 };
 
 struct FrameworkState {
@@ -212,6 +252,9 @@ class HierarchicalAllocator final : public Allocator {
 
   // --- hierarchical_allocate.cpp
   void prefetchAhead(const std::vector<uint32_t>& visit, size_t i) const;
+  // Starts loading the state of the framework-role the next agent will
+  // most likely be offered to (the first of the sorters' orders).
+  void prefetchLikelyFramework() const;
   void allocateAgent(uint32_t agent, bool stageOne, Cycle& cycle);
   bool tryOffer(uint32_t agent, uint32_t role, uint32_t fwRole, Cycle& cycle);
   bool buildCandidate(AgentState& agent, RoleState& role, FrameworkRole& fr, Candidate& c);
@@ -240,6 +283,7 @@ class HierarchicalAllocator final : public Allocator {
   std::vector<QuantityVector> defaultMinAllocatable_;
 
   std::vector<std::unique_ptr<AgentState>> agents_;  // Null slots are free.
+  std::vector<AgentFlags> agentFlags_;                // By agent index, as agents_.
   std::vector<uint32_t> freeAgents_;
   std::unordered_map<std::string, uint32_t> agentIds_;
 
@@ -249,6 +293,9 @@ class HierarchicalAllocator final : public Allocator {
 
   std::vector<std::unique_ptr<FrameworkRole>> fwRoles_;
   std::vector<uint32_t> freeFwRoles_;
+  // fwRoles_[i]->framework, dense: what prefetching finds without reading
+  // the framework-role itself.
+  std::vector<uint32_t> frameworkOfFwRole_;
 
   std::vector<RoleState> roles_;  // Never removed; few.
   std::unordered_map<std::string, uint32_t> roleIds_;

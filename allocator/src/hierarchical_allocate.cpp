@@ -8,6 +8,7 @@
 // stage 2 visits everyone.
 
 #include <algorithm>
+#include <array>
 
 #include "agora/common/check.hpp"
 #include "hierarchical.hpp"
@@ -64,17 +65,20 @@ std::vector<Offer> HierarchicalAllocator::allocate(TimePoint now, const Scope& s
       if (uint32_t a = agentIndex(id); a != kNone) visit.push_back(a);
     }
   } else if (allDirty_) {
+    visit.reserve(agents_.size());
     for (uint32_t a = 0; a < agents_.size(); ++a) {
-      if (agents_[a]) visit.push_back(a);
+      if (agentFlags_[a].present) visit.push_back(a);
     }
   } else {
     visit = dirtyAgents_;
   }
-  std::sort(visit.begin(), visit.end());
+  if (!std::is_sorted(visit.begin(), visit.end())) std::sort(visit.begin(), visit.end());  // All agents: sorted.
   visit.erase(std::unique(visit.begin(), visit.end()), visit.end());
+  // Agents with nothing available are visited (and settled) too: telling
+  // would read each one's state here, and allocateAgent() looks anyway.
   std::erase_if(visit, [&](uint32_t a) {
-    const AgentState& agent = *agents_[a];
-    return !agent.active || agent.settledEpoch == epoch_ || agent.available.empty();
+    const AgentFlags& flags = agentFlags_[a];
+    return !flags.active || flags.settledEpoch == epoch_;
   });
 
   // Usually about one offer per visited agent: growing the vector by
@@ -91,15 +95,14 @@ std::vector<Offer> HierarchicalAllocator::allocate(TimePoint now, const Scope& s
   for (size_t i = 0; i < visit.size(); ++i) {
     prefetchAhead(visit, i);
     allocateAgent(visit[i], /*stageOne=*/false, cycle);
+    prefetchLikelyFramework();
   }
 
   // A full-scope pass leaves nothing offerable on the agents it visited.
   if (!cycle.frameworkScoped) {
-    for (uint32_t a : visit) agents_[a]->settledEpoch = epoch_;
+    for (uint32_t a : visit) agentFlags_[a].settledEpoch = epoch_;
     if (allAgents) {
-      for (uint32_t a : dirtyAgents_) {
-        if (agents_[a]) agents_[a]->inDirtyList = false;
-      }
+      for (uint32_t a : dirtyAgents_) agentFlags_[a].inDirtyList = false;
       dirtyAgents_.clear();
       allDirty_ = false;
     }
@@ -119,7 +122,33 @@ void HierarchicalAllocator::prefetchAhead(const std::vector<uint32_t>& visit, si
     for (size_t line = 0; line < sizeof(AgentState); line += 64) __builtin_prefetch(state + line);
   }
   if (i + 2 < visit.size()) agents_[visit[i + 2]]->available.prefetchHeader();
-  if (i + 1 < visit.size()) agents_[visit[i + 1]]->available.prefetch();
+  if (i + 1 < visit.size()) agents_[visit[i + 1]]->available.prefetchAllocationRoles();
+}
+
+void HierarchicalAllocator::prefetchLikelyFramework() const {
+  // The framework side of an offer is a chain of dependent reads (sorter
+  // node, framework-role, framework), each a likely miss after a thousand
+  // other agents went through the cache: asking for all of them at once,
+  // for the next two offers, overlaps the misses the next agents would
+  // otherwise take one by one.
+  ClientId roleClient = 0;
+  if (roleSorter_->prefetchFirst({&roleClient, 1}) == 0 || roleClient >= roleByClient_.size() ||
+      roleByClient_[roleClient] == kNone) {
+    return;
+  }
+  const RoleState& role = roles_[roleByClient_[roleClient]];
+  if (!role.frameworks) return;
+  std::array<ClientId, 2> fwClients{};
+  size_t n = role.frameworks->prefetchFirst(fwClients);
+  for (size_t i = 0; i < n; ++i) {
+    if (fwClients[i] >= role.fwRoleByClient.size()) continue;
+    uint32_t fwRole = role.fwRoleByClient[fwClients[i]];
+    if (fwRole == kNone) continue;
+    const FrameworkRole& fr = *fwRoles_[fwRole];
+    const auto* bytes = reinterpret_cast<const char*>(&fr);
+    for (size_t line = 0; line < fr.hotBytes(); line += 64) __builtin_prefetch(bytes + line, 1);
+    if (uint32_t fw = frameworkOfFwRole_[fwRole]; fw != kNone) __builtin_prefetch(frameworks_[fw].get());
+  }
 }
 
 void HierarchicalAllocator::allocateAgent(uint32_t agentIdx, bool stageOne, Cycle& cycle) {
@@ -251,7 +280,7 @@ bool HierarchicalAllocator::isFiltered(uint32_t fwRole, uint32_t agent, const Re
   auto it = fr.filters.find(agent);
   if (it == fr.filters.end()) return false;
   return std::any_of(it->second.begin(), it->second.end(), [&](const Filter& f) {
-    return filterActive(f, now) && f.refused.contains(candidate);
+    return filterActive(f, now) && f.refused.containsIgnoringAllocation(candidate);
   });
 }
 
@@ -266,24 +295,14 @@ bool HierarchicalAllocator::tryOffer(uint32_t agentIdx, uint32_t roleIdx, uint32
   if (!isAllocatable(fr, *c.counts)) return false;
   if (!agent.filteredBy.empty() && isFiltered(fwRole, agentIdx, *c.resources, cycle.now)) return false;
 
-  QuantityVector scalars;
-  QuantityVector unreserved;
   Resources offered;
   if (c.whole) {
-    // Everything available moves into the offer, caches included (they
-    // describe exactly what is offered); the agent's caches empty out.
+    // Everything available moves into the offer; the caches describe
+    // exactly what is offered, and empty out once it is booked.
     offered = std::move(agent.available);
     agent.available = Resources();
-    scalars = std::move(agent.availScalars);
-    unreserved = std::move(agent.availUnreserved);
-    clusterAvailUnreserved_.subtract(unreserved);
-    agent.availScalars.clear();
-    agent.availUnreserved.clear();
-    agent.availCounts.clear();
-    agent.availPlain = true;
+    clusterAvailUnreserved_.subtract(agent.availUnreserved);
   } else {
-    scalars = std::move(c.scalarsStore);
-    unreserved = std::move(c.unreservedStore);
     agent.available -= *c.resources;
     offered = std::move(c.storage);
     refreshAvailable(agent);
@@ -306,7 +325,15 @@ bool HierarchicalAllocator::tryOffer(uint32_t agentIdx, uint32_t roleIdx, uint32
     agent.cycleFirstOffer = static_cast<uint32_t>(cycle.offers.size());
     cycle.offers.emplace_back(frameworks_[fr.framework]->id, role.path, agent.id, offered);
   }
-  recordAllocation(agentIdx, fwRole, std::move(offered), scalars, unreserved);
+  if (c.whole) {
+    recordAllocation(agentIdx, fwRole, std::move(offered), agent.availScalars, agent.availUnreserved);
+    agent.availScalars.clear();
+    agent.availUnreserved.clear();
+    agent.availCounts.clear();
+    agent.availPlain = true;
+  } else {
+    recordAllocation(agentIdx, fwRole, std::move(offered), c.scalarsStore, c.unreservedStore);
+  }
   return true;
 }
 

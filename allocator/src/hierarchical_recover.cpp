@@ -8,6 +8,56 @@
 
 namespace agora::allocator {
 
+void PiecewiseResources::add(Resources more) {
+  if (more.empty()) return;
+  if (first_.empty()) {
+    first_ = std::move(more);
+    return;
+  }
+  more_.push_back(std::move(more));
+  if (more_.size() >= kMaxPieces) merge();
+}
+
+void PiecewiseResources::merge() const {
+  for (Resources& piece : more_) first_ += piece;
+  more_.clear();
+}
+
+const Resources& PiecewiseResources::whole() const {
+  merge();
+  return first_;
+}
+
+bool PiecewiseResources::contains(const Resources& part) const {
+  if (part.empty()) return true;
+  if (first_.sharesSlotsWith(part)) return true;
+  for (const Resources& piece : more_) {
+    if (piece.sharesSlotsWith(part)) return true;
+  }
+  return whole().contains(part);
+}
+
+void PiecewiseResources::subtract(const Resources& part) {
+  if (part.empty()) return;
+  if (first_.sharesSlotsWith(part)) {
+    if (more_.empty()) {
+      first_ = Resources();
+    } else {
+      first_ = std::move(more_.back());
+      more_.pop_back();
+    }
+    return;
+  }
+  for (auto it = more_.begin(); it != more_.end(); ++it) {
+    if (it->sharesSlotsWith(part)) {
+      more_.erase(it);
+      return;
+    }
+  }
+  merge();
+  first_ -= part;
+}
+
 void HierarchicalAllocator::recordAllocation(uint32_t agentIdx, uint32_t fwRole, Resources&& resources,
                                              const QuantityVector& scalars, const QuantityVector& unreserved) {
   AgentState& agent = *agents_[agentIdx];
@@ -16,10 +66,10 @@ void HierarchicalAllocator::recordAllocation(uint32_t agentIdx, uint32_t fwRole,
   auto it = std::find_if(agent.allocations.begin(), agent.allocations.end(),
                          [&](const auto& entry) { return entry.first == fwRole; });
   if (it == agent.allocations.end()) {
-    agent.allocations.emplace_back(fwRole, std::move(resources));
+    agent.allocations.emplace_back(fwRole, PiecewiseResources(std::move(resources)));
     fr.allocatedAgents.push_back(agentIdx);
   } else {
-    it->second += resources;
+    it->second.add(std::move(resources));
   }
   roleSorter_->allocated(*role.client, scalars);
   role.frameworks->allocated(fr.client, scalars);
@@ -33,7 +83,7 @@ Resources HierarchicalAllocator::unallocate(uint32_t agentIdx, uint32_t fwRole, 
                          [&](const auto& entry) { return entry.first == fwRole; });
   AGORA_CHECK(it != agent.allocations.end() && it->second.contains(resources),
               "recovered resources are not allocated to the framework on the agent");
-  it->second -= resources;
+  it->second.subtract(resources);
   if (it->second.empty()) {
     agent.allocations.erase(it);
     std::erase(fr.allocatedAgents, agentIdx);
@@ -56,16 +106,20 @@ void HierarchicalAllocator::recoverResources(const std::string& frameworkId, con
   uint32_t fw = frameworkIndex(frameworkId);
   uint32_t agentIdx = agentIndex(agentId);
   if (fw == kNone || agentIdx == kNone || resources.empty()) return;
-  for (const std::string& roleName : resources.allocationRoles()) {
+  std::set<std::string> roles = resources.allocationRoles();
+  for (const std::string& roleName : roles) {
     auto it = frameworks_[fw]->roles.find(roleName);
     AGORA_CHECK(it != frameworks_[fw]->roles.end(), "recovered resources in a role the framework lacks");
     uint32_t fwRole = it->second;
-    Resources part = resources.filter([&](const Resource& r) { return r.allocationRole == roleName; });
-    Resources unallocated = unallocate(agentIdx, fwRole, part);
+    // An offer has one role: then the part is the whole (shared, no copy).
+    auto inRole = [&](const Resource& r) { return r.allocationRole == roleName; };
+    bool whole = roles.size() == 1 && std::all_of(resources.begin(), resources.end(), inRole);
+    Resources part = whole ? resources : resources.filter(inRole);
+    unallocate(agentIdx, fwRole, part);
     if (refuse && refuse->count() > 0) {
       Filter filter;
       filter.id = nextFilterId_++;
-      filter.refused = std::move(unallocated);
+      filter.refused = std::move(part);
       filter.expiry = now + std::max(*refuse, std::chrono::duration_cast<Duration>(options_.allocationInterval));
       filter.installedBatch = batchCount_;
       expiries_.push_back(Expiry{filter.expiry, filter.id, agentIdx, fwRole});
@@ -100,8 +154,8 @@ void HierarchicalAllocator::updateAllocation(const std::string& frameworkId, con
                             [&](const auto& e) { return e.first == fwRole; });
   AGORA_CHECK(entry != agent.allocations.end() && entry->second.contains(from),
               "operation on resources not allocated to the framework");
-  entry->second -= from;
-  entry->second += to;
+  entry->second.subtract(from);
+  entry->second.add(to);
   agent.total -= fromU;
   agent.total += toU;
   trackReservations(fromU, -1);
@@ -192,7 +246,7 @@ FrameworkExplanation HierarchicalAllocator::explain(const std::string& framework
     e.allocated = role.frameworks->allocation(fr.client).toQuantities(*names_);
     for (const auto& [agentIdx, filters] : fr.filters) {
       for (const Filter& f : filters) {
-        e.filters.push_back(FilterExplanation{agents_[agentIdx]->id, f.refused, f.expiry,
+        e.filters.push_back(FilterExplanation{agents_[agentIdx]->id, f.refused.unallocate(), f.expiry,
                                               batchCount_ == f.installedBatch});
       }
     }
@@ -208,7 +262,7 @@ Resources HierarchicalAllocator::allocation(const std::string& frameworkId, cons
   if (fw == kNone || agentIdx == kNone) return out;
   for (const auto& [fwRole, resources] : agents_[agentIdx]->allocations) {
     const FrameworkRole& fr = *fwRoles_[fwRole];
-    if (fr.framework == fw) out += resources;
+    if (fr.framework == fw) out += resources.whole();
   }
   return out;
 }

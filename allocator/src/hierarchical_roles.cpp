@@ -71,13 +71,14 @@ void HierarchicalAllocator::syncRoleMarks() {
 void HierarchicalAllocator::trackConsumed(uint32_t roleIdx, const QuantityVector& delta, int sign) {
   if (delta.isZero()) return;
   for (uint32_t r = roleIdx; r != kNone; r = roles_[r].parent) {
-    guaranteeContribution(r, -1);
+    bool guaranteed = !roles_[r].guarantees.empty();
+    if (guaranteed) guaranteeContribution(r, -1);
     if (sign > 0) {
       roles_[r].consumed.add(delta);
     } else {
       roles_[r].consumed.subtract(delta);
     }
-    guaranteeContribution(r, +1);
+    if (guaranteed) guaranteeContribution(r, +1);
   }
 }
 

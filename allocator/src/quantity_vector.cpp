@@ -55,33 +55,12 @@ void QuantityVector::assign(const QuantityVector& other) {
   size_ = other.size_;
 }
 
-void QuantityVector::take(QuantityVector& other) noexcept {
-  size_ = other.size_;
-  capacity_ = other.capacity_;
-  heap_ = std::move(other.heap_);
-  if (!heap_) std::copy_n(other.inline_, size_, inline_);
-  other.size_ = 0;
-  other.capacity_ = kInline;
-}
-
 void QuantityVector::set(size_t id, int64_t millis) {
   if (id >= size_) {
     if (millis == 0) return;
     grow(id + 1);
   }
   data()[id] = millis;
-}
-
-bool QuantityVector::isZero() const {
-  const int64_t* v = data();
-  return std::all_of(v, v + size_, [](int64_t x) { return x == 0; });
-}
-
-void QuantityVector::add(const QuantityVector& other) {
-  if (other.size_ > size_) grow(other.size_);
-  int64_t* v = data();
-  const int64_t* w = other.data();
-  for (size_t i = 0; i < other.size_; ++i) v[i] += w[i];
 }
 
 void QuantityVector::subtract(const QuantityVector& other) {
@@ -101,14 +80,6 @@ void QuantityVector::subtractSaturating(const QuantityVector& other) {
   int64_t* v = data();
   const int64_t* w = other.data();
   for (size_t i = 0; i < n; ++i) v[i] = std::max<int64_t>(0, v[i] - w[i]);
-}
-
-bool QuantityVector::contains(const QuantityVector& other) const {
-  const int64_t* w = other.data();
-  for (size_t i = 0; i < other.size_; ++i) {
-    if (w[i] > (*this)[i]) return false;
-  }
-  return true;
 }
 
 bool QuantityVector::intersects(const QuantityVector& other) const {

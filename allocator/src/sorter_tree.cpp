@@ -246,18 +246,29 @@ void SorterTree::updateWeight(std::string_view path, double weight) {
 
 void SorterTree::addTotal(const QuantityVector& quantities) {
   total_.add(quantities);
+  refreshInverseTotal();
   totalChanged();
 }
 
 void SorterTree::removeTotal(const QuantityVector& quantities) {
   total_.subtract(quantities);
+  refreshInverseTotal();
   totalChanged();
 }
 
+void SorterTree::refreshInverseTotal() {
+  const auto& total = total_.raw();
+  inverseTotal_.assign(total.size(), 0.0);
+  for (size_t i = 0; i < total.size(); ++i) {
+    if (total[i] > 0) inverseTotal_[i] = 1.0 / static_cast<double>(total[i]);
+  }
+}
+
 void SorterTree::allocated(ClientId client, const QuantityVector& quantities) {
+  // The root is nobody's child: its sums would order nothing.
   SorterNode* leaf = clientNode(client);
   for (SorterNode* n = leaf; n != root_.get(); n = n->parent) keyChanging(n);
-  for (SorterNode* n = leaf; n != nullptr; n = n->parent) {
+  for (SorterNode* n = leaf; n != root_.get(); n = n->parent) {
     n->allocation.add(quantities);
     ++n->count;
   }
@@ -267,7 +278,7 @@ void SorterTree::allocated(ClientId client, const QuantityVector& quantities) {
 void SorterTree::unallocated(ClientId client, const QuantityVector& quantities) {
   SorterNode* leaf = clientNode(client);
   for (SorterNode* n = leaf; n != root_.get(); n = n->parent) keyChanging(n);
-  for (SorterNode* n = leaf; n != nullptr; n = n->parent) n->allocation.subtract(quantities);
+  for (SorterNode* n = leaf; n != root_.get(); n = n->parent) n->allocation.subtract(quantities);
   for (SorterNode* n = leaf; n != root_.get(); n = n->parent) keyChanged(n);
 }
 
@@ -276,13 +287,15 @@ uint64_t SorterTree::allocationCount(ClientId client) const { return clientNode(
 double SorterTree::share(ClientId client) const { return computeShare(clientNode(client)); }
 
 double SorterTree::computeShare(const SorterNode* node) const {
+  // Multiplying by cached inverses instead of dividing: a share is computed
+  // on every allocation, for each node on the client's path, in both
+  // sorters. Equal allocations still give equal shares (ties stay ties), and
+  // the order of different ones is kept up to rounding in the last place.
   double share = 0;
   const auto& alloc = node->allocation.raw();
-  for (size_t i = 0; i < alloc.size(); ++i) {
-    int64_t total = total_[i];
-    if (total > 0 && alloc[i] > 0) {
-      share = std::max(share, static_cast<double>(alloc[i]) / static_cast<double>(total));
-    }
+  size_t n = std::min(alloc.size(), inverseTotal_.size());
+  for (size_t i = 0; i < n; ++i) {
+    share = std::max(share, static_cast<double>(std::max<int64_t>(alloc[i], 0)) * inverseTotal_[i]);
   }
   return share / node->weight;
 }

@@ -6,75 +6,63 @@
 
 #include <cstdint>
 #include <memory>
-#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "agora/allocator/sorter.hpp"
+#include "sorted_keys.hpp"
 
 namespace agora::allocator {
 
 struct SorterNode;
 
-// DRF's key over cached fields: (weighted share, allocation count, name).
-// A node's cached fields change only while it is out of its parent's
-// `ordered` set (between keyChanging and keyChanged).
-struct ShareOrder {
-  bool operator()(const SorterNode* a, const SorterNode* b) const;
-};
-
 struct SorterNode {
   enum class Kind { kInternal, kLeaf, kVirtualLeaf };
 
+  // Hot: what every walk and every allocation reads, first and together
+  // (up to `name`), so that a prefetch of the likely next client asks for
+  // two lines, not all of them.
   Kind kind = Kind::kLeaf;
+  ClientId client = 0;        // Leaves only.
+  uint32_t activeLeaves = 0;  // Active leaves in this subtree (self included).
+  uint32_t rank = 0;          // Of `name`, by the policy (DRF's tie-break).
+  uint64_t walkStamp = 0;     // Last walk that visited this node.
+  uint64_t count = 0;         // Allocation count, sum over the subtree.
+  double share = 0.0;         // Cached by the policy; DRF's sort key.
+  double weight = 1.0;
+  SorterNode* parent = nullptr;
+  bool inMarkedSet = false;
+  QuantityVector allocation;  // Sum over the subtree.
+  // The key this node is filed under in its parent's ordered sets (the
+  // policy's), which lags its fields from keyChanging to keyChanged.
+  ShareKey placed;
+
   std::string name;  // Last path component; "." for a virtual leaf.
   std::string path;  // Full path; a virtual leaf has its parent's path.
-  SorterNode* parent = nullptr;
   // Internal nodes only, in arrival order; every child's indexInParent is
   // its position here.
   std::vector<SorterNode*> children;
   uint32_t indexInParent = 0;
-  // The children by ShareOrder, kept by policies that want them sorted.
-  using OrderedSet = std::set<SorterNode*, ShareOrder>;
+  // The children's keys by ShareOrder, kept by policies that want them
+  // sorted.
+  using OrderedSet = SortedKeys;
   OrderedSet ordered;
-  // Where this node sits in its parent's `ordered` set (while it is there),
-  // so that re-keying erases by position instead of searching by key (a
-  // search compares names whenever shares and counts tie, the common case),
-  // and the set node itself while it is out being re-keyed, so that an
-  // allocation re-keys without freeing and allocating a tree node.
-  OrderedSet::iterator inParent;
-  OrderedSet::node_type detached;
   // The children with marked leaves below them, by ShareOrder (the same
-  // keys as `ordered`, so their relative order is the same), and this
-  // node's place in its parent's set while markedLeaves > 0.
+  // keys as `ordered`, so their relative order is the same); inMarkedSet
+  // tells whether this node is in its parent's.
   OrderedSet orderedMarked;
-  bool inMarkedSet = false;
-  OrderedSet::iterator inParentMarked;
-  OrderedSet::node_type detachedMarked;
   SorterNode* virtualLeaf = nullptr;  // Internal nodes that are also a client.
 
-  ClientId client = 0;        // Leaves only.
   bool active = false;        // Leaves only.
-  uint32_t activeLeaves = 0;  // Active leaves in this subtree (self included).
   bool marked = false;        // Leaves only.
   uint32_t markedLeaves = 0;  // Marked leaves in this subtree (self included).
 
-  QuantityVector allocation;  // Sum over the subtree.
-  uint64_t count = 0;         // Allocation count, sum over the subtree.
-  double weight = 1.0;
-  double share = 0.0;         // Cached by the policy; DRF's sort key.
-  uint64_t walkStamp = 0;     // Last walk that visited this node.
-
   bool isLeaf() const { return kind != Kind::kInternal; }
+  ShareKey key() { return ShareKey{share, count, rank, isLeaf() ? client : kNoClient, this}; }
+  size_t hotBytes() const { return reinterpret_cast<const char*>(&name) - reinterpret_cast<const char*>(this); }
 };
-
-inline bool ShareOrder::operator()(const SorterNode* a, const SorterNode* b) const {
-  if (a->share != b->share) return a->share < b->share;
-  if (a->count != b->count) return a->count < b->count;
-  return a->name < b->name;
-}
 
 class SorterTree : public Sorter {
  public:
@@ -131,6 +119,7 @@ class SorterTree : public Sorter {
 
   double computeShare(const SorterNode* node) const;
   SorterNode* root() { return root_.get(); }
+  const SorterNode* root() const { return root_.get(); }
   SorterNode* clientNode(ClientId client) const;
   void eraseChild(SorterNode* parent, uint32_t index);
   void insertChild(SorterNode* parent, SorterNode* child, uint32_t index);
@@ -141,6 +130,7 @@ class SorterTree : public Sorter {
   void setActive(SorterNode* leaf, bool active);
   void unlink(SorterNode* node);
   double weightOf(std::string_view path) const;
+  void refreshInverseTotal();
 
   std::unique_ptr<SorterNode> root_;
   // Every node by path: internal nodes and plain leaves. A virtual leaf is
@@ -151,6 +141,7 @@ class SorterTree : public Sorter {
   size_t clientCount_ = 0;
   std::unordered_map<std::string, double> weights_;
   QuantityVector total_;
+  std::vector<double> inverseTotal_;  // 1 / total per name; 0 where the total is 0.
 };
 
 }  // namespace agora::allocator

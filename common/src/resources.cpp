@@ -238,6 +238,19 @@ bool Resources::contains(const Resource& other) const {
   return false;
 }
 
+bool Resources::containsIgnoringAllocation(const Resources& other) const {
+  bool anyAtomic = std::any_of(other.begin(), other.end(), [](const Resource& r) { return r.isAtomic(); });
+  if (anyAtomic) return unallocate().contains(other.unallocate());  // Rare: persistent volumes.
+  return std::all_of(other.begin(), other.end(), [this](const Resource& r) {
+    if (r.isEmpty()) return true;
+    return std::any_of(slots().begin(), slots().end(), [&r](const Resource& slot) {
+      return !slot.isAtomic() && slot.name == r.name && slot.value.index() == r.value.index() &&
+             slot.reservations == r.reservations && slot.disk == r.disk && slot.revocable == r.revocable &&
+             slot.shared == r.shared && containsValue(slot, r);
+    });
+  });
+}
+
 bool Resources::contains(const Resources& other) const {
   if (items_.sameStorage(other.items_)) return true;
   // Slots of `other` are distinct, so each can be checked on its own, except
@@ -339,11 +352,17 @@ Resources Resources::allocate(std::string_view role) const& {
 }
 
 Resources Resources::allocate(std::string_view role) && {
-  if (!uniformAllocationRole()) {
-    return mapSlots(*this, [role](Resource& r) { r.allocationRole = std::string(role); });
-  }
+  // The allocator's hot path (every offer): set in place, no temporaries.
+  auto set = [role](Resource& r) {
+    if (r.allocationRole) {
+      r.allocationRole->assign(role);
+    } else {
+      r.allocationRole.emplace(role);
+    }
+  };
+  if (!uniformAllocationRole()) return mapSlots(*this, set);
   if (empty() || slots().front().allocationRole == role) return std::move(*this);
-  for (Resource& r : items_.mut()) r.allocationRole = std::string(role);
+  for (Resource& r : items_.mut()) set(r);
   return std::move(*this);
 }
 

@@ -339,6 +339,37 @@ TEST_F(HierarchicalAllocatorTest, AgentWithUsedResources) {
   EXPECT_TRUE(batch(1).empty());
 }
 
+// A framework holding resources on an agent is offered the rest, again and
+// again: the allocation is what it holds plus what is on offer, whatever
+// mix of whole declines (an offer back as it was), partial recoveries (the
+// unused part of an accept) and equal offers sharing their slots.
+TEST_F(HierarchicalAllocatorTest, AllocationOfAFrameworkThatHoldsResourcesFollowsItsOffers) {
+  const Resources used = R("cpus:1;mem:512;ports:[31000-31000]").allocate("role1");
+  allocator->addFramework("f1", roles({"role1"}));
+  allocator->addAgent("a1", R("cpus:4;mem:2048;ports:[31000-31009]"), {{"f1", used}});
+  Offer o = only(batch(0));
+  EXPECT_EQ(allocator->allocation("f1", "a1"), used + o.resources);
+  decline(o, 0);  // Back whole.
+  EXPECT_EQ(allocator->allocation("f1", "a1"), used);
+  EXPECT_EQ(allocator->available("a1"), R("cpus:3;mem:1536;ports:[31001-31009]"));
+
+  o = only(onAgent("a1", 1));
+  Offer again = o;  // The master's copy: the very same slots.
+  decline(again, 1, std::nullopt);
+  EXPECT_EQ(allocator->allocation("f1", "a1"), used);
+
+  // Accept a part: the rest comes back, the part stays held.
+  o = only(onAgent("a1", 2));
+  Resources kept = R("cpus:1;mem:256;ports:[31005-31005]").allocate("role1");
+  decline(Offer{o.frameworkId, o.role, o.agentId, o.resources - kept}, 2);
+  EXPECT_EQ(allocator->allocation("f1", "a1"), used + kept);
+  o = only(onAgent("a1", 3));
+  EXPECT_EQ(o.resources, R("cpus:2;mem:1280;ports:[31001-31004,31006-31009]").allocate("role1"));
+  EXPECT_EQ(allocator->allocation("f1", "a1"), used + kept + o.resources);
+  allocator->removeFramework("f1");
+  EXPECT_EQ(allocator->available("a1"), R("cpus:4;mem:2048;ports:[31000-31009]"));
+}
+
 TEST_F(HierarchicalAllocatorTest, UpdateAllocationAfterReserve) {
   allocator->addFramework("f1", roles({"role1"}));
   allocator->addAgent("a1", R("cpus:4;mem:2048"));

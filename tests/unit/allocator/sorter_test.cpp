@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "agora/allocator/sorter.hpp"
@@ -222,6 +223,170 @@ TEST_F(DrfSorterTest, AllocationCountTieBreak) {
   EXPECT_EQ(s->sort(), (V{"a", "b", "e", "d", "c"}));
   s->unallocated("c", *ResourceQuantities::parse("cpus:3"));
   EXPECT_EQ(s->sort(), (V{"c", "a", "b", "e", "d"}));
+}
+
+// Equal shares and counts sort by name. Names arriving in reverse order
+// (each sorts first), or each between the last one and its neighbour, use
+// up the room between name ranks and force renumbering; the order stays
+// the names' order throughout, in every subtree, also for names that are
+// removed and come back.
+TEST_F(DrfSorterTest, EqualKeysSortByNameHoweverNamesArrive) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 150; ++i) names.push_back("n" + std::string(150 - i, 'a'));       // Each sorts first.
+  names.push_back("nz");
+  // Each between the one before and "nz".
+  for (int i = 1; i < 150; ++i) names.push_back("n" + std::string(150, 'a') + std::string(i, 'm'));
+  for (const auto& name : names) {
+    add(name.c_str(), "cpus:1");
+    add(("sub/" + name).c_str(), "cpus:1");
+  }
+  V expected = names;
+  std::sort(expected.begin(), expected.end());
+  V top, sub;
+  for (const auto& path : s->sort()) (path.starts_with("sub/") ? sub : top).push_back(path);
+  EXPECT_EQ(top, expected);
+  for (auto& path : sub) path = path.substr(4);
+  EXPECT_EQ(sub, expected);
+
+  for (size_t i = 0; i < names.size(); i += 2) s->remove(names[i]);
+  for (size_t i = 0; i < names.size(); i += 2) add(names[i].c_str(), "cpus:1");
+  top.clear();
+  for (const auto& path : s->sort()) {
+    if (!path.starts_with("sub/")) top.push_back(path);
+  }
+  EXPECT_EQ(top, expected);
+}
+
+// A re-keying that keeps a client's place (a small allocation to the last
+// one, or to an only child) still records the new key: later moves of its
+// siblings compare against it.
+TEST_F(DrfSorterTest, AKeyChangedInPlaceStillOrdersItsSiblings) {
+  add("a", "cpus:1");
+  add("b", "cpus:2");
+  s->allocated("b", *ResourceQuantities::parse("cpus:2"));  // b stays last, now 4.
+  s->allocated("a", *ResourceQuantities::parse("cpus:2"));  // a: 3 < 4, stays first.
+  EXPECT_EQ(s->sort(), (V{"a", "b"}));
+  s->allocated("a", *ResourceQuantities::parse("cpus:2"));  // a: 5 > 4.
+  EXPECT_EQ(s->sort(), (V{"b", "a"}));
+  add("only/x", "cpus:1");
+  s->allocated("only/x", *ResourceQuantities::parse("cpus:9"));  // "only": 10, alone under it.
+  EXPECT_EQ(s->sort(), (V{"b", "a", "only/x"}));
+}
+
+// The prefetch hint names the client a walk visits first, down a tree of
+// roles too, and nothing when it cannot tell without reading client state
+// (nothing sorted yet since the total changed).
+TEST_F(DrfSorterTest, PrefetchFirstNamesTheFirstClientsOfAWalk) {
+  std::array<ClientId, 2> out{};
+  auto first = [&](size_t n) {
+    std::vector<std::string> paths;
+    size_t got = s->prefetchFirst(std::span<ClientId>(out.data(), n));
+    for (size_t i = 0; i < got; ++i) paths.push_back(s->path(out[i]));
+    return paths;
+  };
+  EXPECT_EQ(first(2), V{});
+  add("eng/db", "cpus:3");
+  add("eng/web", "cpus:1");
+  add("ops", "cpus:5");
+  s->sort();
+  EXPECT_EQ(first(2), (V{"eng/web", "eng/db"}));
+  EXPECT_EQ(first(1), (V{"eng/web"}));
+  s->allocated("eng/web", *ResourceQuantities::parse("cpus:10"));  // eng: 14 > ops: 5.
+  EXPECT_EQ(first(2), (V{"ops"}));  // The next leaf is in another subtree: not named.
+  s->addTotal(*ResourceQuantities::parse("cpus:1"));
+  EXPECT_EQ(first(2), V{});
+  s->sort();
+  EXPECT_EQ(first(2), (V{"ops"}));
+  EXPECT_EQ(makeSorter(SorterKind::kRandom)->prefetchFirst(out), 0u);
+}
+
+// Hundreds of siblings (their keys span many chunks of the sorter's ordered
+// set) through thousands of random changes: after each, the order is DRF's
+// by brute force, and a walk that allocates as it goes visits every active
+// client exactly once.
+TEST_F(DrfSorterTest, ManySiblingsStayInDrfOrderThroughRandomChanges) {
+  const uint32_t seed = 20261121;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  s->addTotal(*ResourceQuantities::parse("cpus:100000;mem:100000"));
+  std::vector<std::string> present;
+  for (int i = 0; i < 400; ++i) {
+    std::string name = "c" + std::to_string(uniform(0, 1000000));
+    if (s->contains(name)) continue;
+    s->add(name);
+    s->activate(name);
+    present.push_back(name);
+  }
+  auto quantities = [&](int cpus, int mem) {
+    return QuantityVector::from(
+        *ResourceQuantities::parse("cpus:" + std::to_string(cpus) + ";mem:" + std::to_string(mem)), s->names());
+  };
+  auto expected = [&] {
+    std::vector<std::tuple<double, uint64_t, std::string>> keys;
+    for (const auto& name : present) {
+      if (!s->isActive(name)) continue;
+      ClientId c = *s->find(name);
+      keys.emplace_back(s->share(c), s->allocationCount(c), name);
+    }
+    std::sort(keys.begin(), keys.end());
+    V out;
+    for (const auto& key : keys) out.push_back(std::get<2>(key));
+    return out;
+  };
+  for (int step = 0; step < 4000; ++step) {
+    const std::string& name = present[uniform(0, static_cast<int>(present.size()) - 1)];
+    ClientId c = *s->find(name);
+    switch (uniform(0, 9)) {
+      case 0: case 1: case 2: case 3:
+        s->allocated(c, quantities(uniform(1, 50), uniform(0, 50)));
+        break;
+      case 4: case 5: {
+        QuantityVector half = s->allocation(c);
+        for (size_t i = 0; i < half.size(); ++i) half.set(i, half[i] / 2);
+        s->unallocated(c, half);
+        break;
+      }
+      case 6:
+        if (s->isActive(name)) {
+          s->deactivate(name);
+        } else {
+          s->activate(name);
+        }
+        break;
+      case 7: {
+        std::string gone = name;
+        s->remove(gone);
+        std::erase(present, gone);
+        std::string added = "c" + std::to_string(uniform(0, 1000000));
+        if (!s->contains(added)) {
+          s->add(added);
+          s->activate(added);
+          present.push_back(added);
+        }
+        break;
+      }
+      case 8: {
+        std::set<std::string> seen;
+        bool twice = false;
+        s->walk([&](ClientId visited) {
+          twice |= !seen.insert(s->path(visited)).second;
+          if (uniform(0, 2) == 0) s->allocated(visited, quantities(uniform(1, 500), 0));
+          return true;
+        });
+        ASSERT_FALSE(twice) << "step " << step;
+        V active = expected();
+        ASSERT_EQ(seen, std::set<std::string>(active.begin(), active.end())) << "step " << step;
+        break;
+      }
+      default:
+        break;
+    }
+    if (step % 7 == 0) {
+      ASSERT_EQ(s->sort(), expected()) << "step " << step;
+    }
+  }
+  EXPECT_EQ(s->sort(), expected());
 }
 
 TEST_F(DrfSorterTest, TotalChangeReordersEverything) {

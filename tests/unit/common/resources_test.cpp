@@ -184,6 +184,26 @@ TEST(ResourcesTest, AllocateAndUnallocate) {
   EXPECT_EQ(mixed.unallocate().toString(), "cpus:3");
 }
 
+// What a refuse filter asks: are these (unallocated) resources within what
+// was declined (as offered)? Everything but the allocation role counts.
+TEST(ResourcesTest, ContainsIgnoringAllocationComparesAllButTheRole) {
+  Resources declined = parse("cpus:4;mem:1024;ports:[31000-32000];cpus(eng):2").allocate("eng");
+  EXPECT_TRUE(declined.containsIgnoringAllocation(parse("cpus:4;ports:[31000-31005]")));
+  EXPECT_TRUE(declined.containsIgnoringAllocation(parse("cpus(eng):2;mem:1024")));
+  EXPECT_TRUE(declined.containsIgnoringAllocation(parse("cpus:1").allocate("other")));
+  EXPECT_TRUE(declined.containsIgnoringAllocation(Resources()));
+  EXPECT_FALSE(declined.containsIgnoringAllocation(parse("cpus:5")));
+  EXPECT_FALSE(declined.containsIgnoringAllocation(parse("cpus(eng):3")));
+  EXPECT_FALSE(declined.containsIgnoringAllocation(parse("cpus(ops):1")));
+  EXPECT_FALSE(declined.containsIgnoringAllocation(parse("ports:[30999-31000]")));
+  EXPECT_FALSE(declined.containsIgnoringAllocation(parse("gpus:1")));
+  // Without roles it is contains().
+  Resources plain = declined.unallocate();
+  for (const char* text : {"cpus:4", "cpus:5", "cpus(eng):2;ports:[31000-31001]", "disk:1"}) {
+    EXPECT_EQ(plain.containsIgnoringAllocation(parse(text)), plain.contains(parse(text))) << text;
+  }
+}
+
 // --- Copy-on-write slots ------------------------------------------------------------------
 
 // Copies share their slots until one changes: every way of changing a value
@@ -428,4 +448,21 @@ TEST(DetectionTest, ReadsThisMachine) {
 }
 
 }  // namespace
+// A declined persistent volume is matched whole, ignoring the role.
+TEST(ResourcesTest, ContainsIgnoringAllocationMatchesVolumesWhole) {
+  Resources declined;
+  declined.add(volume("v1", 100));
+  declined.add(*parse("cpus:1").begin());
+  declined = declined.allocate("eng");
+  Resources same;
+  same.add(volume("v1", 100));
+  EXPECT_TRUE(declined.containsIgnoringAllocation(same));
+  Resources part;
+  part.add(volume("v1", 50));
+  EXPECT_FALSE(declined.containsIgnoringAllocation(part));
+  Resources two = same;
+  two.add(volume("v1", 100));  // Two copies need two.
+  EXPECT_FALSE(declined.containsIgnoringAllocation(two));
+}
+
 }  // namespace agora

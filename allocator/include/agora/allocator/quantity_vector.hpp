@@ -9,6 +9,7 @@
 // 10,000 agents stay in the low milliseconds. Conversion to and from
 // `ResourceQuantities` happens only at the allocator's boundary.
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -93,7 +94,45 @@ class QuantityVector {
   uint32_t size_ = 0;
   uint32_t capacity_ = kInline;
   std::unique_ptr<int64_t[]> heap_;  // Null while the amounts fit inline_.
-  int64_t inline_[kInline] = {};
+  // Not zeroed: only the first size_ amounts are ever read, and grow()
+  // zeroes what it adds. (Zeroing cost a memset per vector, and the
+  // allocator makes several per offer.)
+  int64_t inline_[kInline];
 };
+
+// The operations of every offer, inline.
+
+inline void QuantityVector::take(QuantityVector& other) noexcept {
+  size_ = other.size_;
+  capacity_ = other.capacity_;
+  heap_ = std::move(other.heap_);
+  if (!heap_) std::copy_n(other.inline_, size_, inline_);
+  other.size_ = 0;
+  other.capacity_ = kInline;
+}
+
+inline bool QuantityVector::isZero() const {
+  const int64_t* v = data();
+  for (size_t i = 0; i < size_; ++i) {
+    if (v[i] != 0) return false;
+  }
+  return true;
+}
+
+inline void QuantityVector::add(const QuantityVector& other) {
+  if (other.size_ > size_) grow(other.size_);
+  int64_t* v = data();
+  const int64_t* w = other.data();
+  for (size_t i = 0; i < other.size_; ++i) v[i] += w[i];
+}
+
+inline bool QuantityVector::contains(const QuantityVector& other) const {
+  const int64_t* v = data();
+  const int64_t* w = other.data();
+  for (size_t i = 0; i < other.size_; ++i) {
+    if (w[i] > (i < size_ ? v[i] : 0)) return false;
+  }
+  return true;
+}
 
 }  // namespace agora::allocator

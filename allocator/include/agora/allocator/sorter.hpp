@@ -29,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -109,6 +110,13 @@ class Sorter {
 
   // The active clients' paths in order (a walk to the end).
   std::vector<std::string> sort();
+
+  // A hint for a caller about to walk again: starts loading the state of
+  // the clients the next walks would most likely visit first (at most
+  // out.size() of them), writes them to `out` in that order and returns
+  // how many. Never reads a client's own state (that is what it asks the
+  // cache to load), so it may be wrong; 0 when it cannot tell cheaply.
+  virtual size_t prefetchFirst(std::span<ClientId> /*out*/) const { return 0; }
 
   // --- Marks --------------------------------------------------------------------
 
