@@ -69,6 +69,16 @@ class ExecutorDriverTest : public ::testing::Test {
     agent_.calls.clear();
   }
 
+  // Subscribes, then the agent's socket closes (the driver tells the
+  // executor); returns how many SUBSCRIBEs the agent had before the loss.
+  size_t subscribeThenLoseAgent() {
+    subscribe(/*checkpoint=*/true);
+    size_t before = agent_.callsOfType(Call::SUBSCRIBE).size();
+    EXPECT_CALL(executor_, disconnected(_));
+    driver_->agentLost();
+    return before;
+  }
+
   FakeClock clock_;
   InMemoryNetwork network_;
   FakeAgent agent_{network_, "agent:1"};
@@ -290,10 +300,7 @@ TEST_F(ExecutorDriverTest, AnUpdateWhileTheAgentIsAwayMakesTheReconnectionSendAF
   // The queued SUBSCRIBE lacks an update made after the loss: the
   // reconnection sends one that carries it (else it would wait for the
   // update retry interval after SUBSCRIBED).
-  subscribe(/*checkpoint=*/true);
-  size_t before = agent_.callsOfType(Call::SUBSCRIBE).size();
-  EXPECT_CALL(executor_, disconnected(_));
-  driver_->agentLost();
+  size_t before = subscribeThenLoseAgent();
   ASSERT_TRUE(driver_->sendStatusUpdate(status("t1", v1::TASK_FAILED)).ok());
   driver_->agentConnected();
   network_.settle();
@@ -306,10 +313,7 @@ TEST_F(ExecutorDriverTest, AnUpdateWhileTheAgentIsAwayMakesTheReconnectionSendAF
 
 TEST_F(ExecutorDriverTest, AConnectionThatBreaksBeforeSubscribedMakesTheNextOneSendAFreshSubscribe) {
   // The queued SUBSCRIBE may have left on the connection that broke.
-  subscribe(/*checkpoint=*/true);
-  size_t before = agent_.callsOfType(Call::SUBSCRIBE).size();
-  EXPECT_CALL(executor_, disconnected(_));
-  driver_->agentLost();
+  size_t before = subscribeThenLoseAgent();
   driver_->agentConnected();
   driver_->agentLost();
   driver_->agentConnected();
@@ -320,10 +324,7 @@ TEST_F(ExecutorDriverTest, AConnectionThatBreaksBeforeSubscribedMakesTheNextOneS
 TEST_F(ExecutorDriverTest, AReconnectRequestAfterSubscribingOnTheNewConnectionSendsNoSecondSubscribe) {
   // A restarted agent asks every executor it recovers to reconnect; one
   // that reconnected by itself has already subscribed on the connection.
-  subscribe(/*checkpoint=*/true);
-  size_t before = agent_.callsOfType(Call::SUBSCRIBE).size();
-  EXPECT_CALL(executor_, disconnected(_));
-  driver_->agentLost();
+  size_t before = subscribeThenLoseAgent();
   driver_->agentConnected();
   network_.settle();
   ASSERT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 1);
