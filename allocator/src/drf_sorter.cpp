@@ -142,9 +142,6 @@ bool DrfSorter::walkNode(SorterNode* node, SorterVisitor visitor, bool markedOnl
   return true;
 }
 
-}  // namespace agora::allocator
-
-namespace agora::allocator {
 
 void DrfSorter::acquireRank(SorterNode* node) {
   auto it = ranks_.lower_bound(node->name);

@@ -271,8 +271,8 @@ class HierarchicalAllocator final : public Allocator {
   void recordAllocation(uint32_t agent, uint32_t fwRole, Resources&& resources, const QuantityVector& scalars,
                         const QuantityVector& unreserved);
   // The reverse (`resources` in allocated form): back into the agent's
-  // available. Returns them in unallocated form.
-  Resources unallocate(uint32_t agent, uint32_t fwRole, const Resources& resources);
+  // available.
+  void unallocate(uint32_t agent, uint32_t fwRole, const Resources& resources);
   bool filterActive(const Filter& filter, TimePoint now) const;
   void clearFilters(uint32_t fwRole);
   // Drops the framework-role's filters on the agent (keeping filteredBy in step).

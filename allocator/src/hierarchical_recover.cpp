@@ -76,7 +76,7 @@ void HierarchicalAllocator::recordAllocation(uint32_t agentIdx, uint32_t fwRole,
   trackConsumed(fr.role, unreserved, +1);
 }
 
-Resources HierarchicalAllocator::unallocate(uint32_t agentIdx, uint32_t fwRole, const Resources& resources) {
+void HierarchicalAllocator::unallocate(uint32_t agentIdx, uint32_t fwRole, const Resources& resources) {
   AgentState& agent = *agents_[agentIdx];
   FrameworkRole& fr = *fwRoles_[fwRole];
   auto it = std::find_if(agent.allocations.begin(), agent.allocations.end(),
@@ -88,8 +88,7 @@ Resources HierarchicalAllocator::unallocate(uint32_t agentIdx, uint32_t fwRole, 
     agent.allocations.erase(it);
     std::erase(fr.allocatedAgents, agentIdx);
   }
-  Resources unallocated = resources.unallocate();
-  agent.available += unallocated;
+  agent.available += resources.unallocate();
   refreshAvailable(agent);
 
   RoleState& role = roles_[fr.role];
@@ -97,7 +96,6 @@ Resources HierarchicalAllocator::unallocate(uint32_t agentIdx, uint32_t fwRole, 
   roleSorter_->unallocated(*role.client, scalars);
   role.frameworks->unallocated(fr.client, scalars);
   trackConsumed(fr.role, unreservedScalars(resources), -1);
-  return unallocated;
 }
 
 void HierarchicalAllocator::recoverResources(const std::string& frameworkId, const std::string& agentId,
