@@ -21,8 +21,7 @@ void DrfSorter::eraseMarked(SorterNode* node) {
 void DrfSorter::childAdded(SorterNode* parent, SorterNode* child) {
   acquireRank(child);
   if (dirty_) return;
-  child->share = computeShare(child);
-  child->placed = child->key();
+  child->placed = child->keyWith(computeShare(child));
   parent->ordered.insert(child->placed);
   if (child->markedLeaves > 0) insertMarked(child);
 }
@@ -47,8 +46,7 @@ void DrfSorter::keyChanging(SorterNode* /*node*/) {
 
 void DrfSorter::keyChanged(SorterNode* node) {
   if (dirty_) return;
-  node->share = computeShare(node);
-  ShareKey key = node->key();
+  ShareKey key = node->keyWith(computeShare(node));
   node->parent->ordered.replace(node->placed, key);
   if (node->inMarkedSet) node->parent->orderedMarked.replace(node->placed, key);
   node->placed = key;
@@ -60,9 +58,8 @@ void DrfSorter::resort(SorterNode* node) {
   std::vector<ShareKey> keys;
   keys.reserve(node->children.size());
   for (SorterNode* child : node->children) {
-    child->share = computeShare(child);
     if (!child->isLeaf()) resort(child);
-    child->placed = child->key();
+    child->placed = child->keyWith(computeShare(child));
     keys.push_back(child->placed);
   }
   std::sort(keys.begin(), keys.end(), ShareOrder());
@@ -142,7 +139,6 @@ bool DrfSorter::walkNode(SorterNode* node, SorterVisitor visitor, bool markedOnl
   return true;
 }
 
-
 void DrfSorter::acquireRank(SorterNode* node) {
   auto it = ranks_.lower_bound(node->name);
   if (it != ranks_.end() && it->first == node->name) {
@@ -177,7 +173,8 @@ void DrfSorter::renumber() {
   // Evenly spaced over the lower half of the range (the upper half stays
   // for names that sort last). Relative order is unchanged, but every key
   // in every set holds a rank: the sets are rebuilt at the next walk.
-  uint64_t spacing = std::max<uint64_t>(1, std::min<uint64_t>(kStepAfterRenumber, (UINT32_MAX / 2) / (ranks_.size() + 1)));
+  uint64_t spacing =
+      std::max<uint64_t>(1, std::min<uint64_t>(kStepAfterRenumber, (UINT32_MAX / 2) / (ranks_.size() + 1)));
   uint64_t rank = 0;
   AGORA_CHECK(ranks_.size() < UINT32_MAX / 2, "too many sorter names");
   for (auto& [name, entry] : ranks_) entry.rank = static_cast<uint32_t>(rank += spacing);

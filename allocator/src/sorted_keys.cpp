@@ -59,9 +59,9 @@ void SortedKeys::insert(const ShareKey& key) {
   ShareOrder less;
   // Past everyone (an allocation's usual destination) or before everyone:
   // no search.
-  uint32_t c = !less(key, chunks_.back().back())                 ? static_cast<uint32_t>(chunks_.size() - 1)
+  uint32_t c = !less(key, chunks_.back().back())    ? static_cast<uint32_t>(chunks_.size() - 1)
                : less(key, chunks_.front().front()) ? 0
-                                                                 : chunkFor(key);
+                                                    : chunkFor(key);
   Chunk& chunk = chunks_[c];
   if (c == 0 && less(key, chunk.front()) && chunk.first > 0) {
     chunk.keys[--chunk.first] = key;  // Before everything, into the dead prefix.
@@ -130,7 +130,8 @@ void SortedKeys::replace(const ShareKey& filed, const ShareKey& key) {
   if (head.front().node == filed.node) {
     // The first (the client a walk just gave something to): stays first,
     // or leaves the front, most often for the back.
-    const ShareKey* next = head.size() > 1 ? &head.live()[1] : (chunks_.size() > 1 ? &chunks_[1].front() : nullptr);
+    const ShareKey* next =
+        head.size() > 1 ? &head.live()[1] : (chunks_.size() > 1 ? &chunks_[1].front() : nullptr);
     if (next == nullptr || less(key, *next)) {
       head.live()[0] = key;
       return;
@@ -143,8 +144,8 @@ void SortedKeys::replace(const ShareKey& filed, const ShareKey& key) {
   uint32_t i = indexIn(c, filed);
   Chunk& chunk = chunks_[c];
   const ShareKey* previous = i > 0 ? &chunk.live()[i - 1] : (c > 0 ? &chunks_[c - 1].back() : nullptr);
-  const ShareKey* next =
-      i + 1 < chunk.size() ? &chunk.live()[i + 1] : (c + 1 < chunks_.size() ? &chunks_[c + 1].front() : nullptr);
+  const ShareKey* next = i + 1 < chunk.size() ? &chunk.live()[i + 1]
+                                              : (c + 1 < chunks_.size() ? &chunks_[c + 1].front() : nullptr);
   if ((previous == nullptr || less(*previous, key)) && (next == nullptr || less(key, *next))) {
     chunk.live()[i] = key;
     return;

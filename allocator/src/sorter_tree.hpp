@@ -30,7 +30,6 @@ struct SorterNode {
   uint32_t rank = 0;          // Of `name`, by the policy (DRF's tie-break).
   uint64_t walkStamp = 0;     // Last walk that visited this node.
   uint64_t count = 0;         // Allocation count, sum over the subtree.
-  double share = 0.0;         // Cached by the policy; DRF's sort key.
   double weight = 1.0;
   SorterNode* parent = nullptr;
   bool inMarkedSet = false;
@@ -60,8 +59,11 @@ struct SorterNode {
   uint32_t markedLeaves = 0;  // Marked leaves in this subtree (self included).
 
   bool isLeaf() const { return kind != Kind::kInternal; }
-  ShareKey key() { return ShareKey{share, count, rank, isLeaf() ? client : kNoClient, this}; }
-  size_t hotBytes() const { return reinterpret_cast<const char*>(&name) - reinterpret_cast<const char*>(this); }
+  // The key for the policy's ordered sets, with the share it computed.
+  ShareKey keyWith(double share) { return ShareKey{share, count, rank, isLeaf() ? client : kNoClient, this}; }
+  size_t hotBytes() const {
+    return reinterpret_cast<const char*>(&name) - reinterpret_cast<const char*>(this);
+  }
 };
 
 class SorterTree : public Sorter {

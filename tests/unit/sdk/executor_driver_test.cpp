@@ -79,6 +79,18 @@ class ExecutorDriverTest : public ::testing::Test {
     return before;
   }
 
+  // The agent asks the executor to reconnect: no SUBSCRIBE beyond the
+  // `subscribes` already sent; then the agent answers SUBSCRIBED.
+  void askToReconnectThenSubscribe(size_t subscribes) {
+    agent_.reconnect(peer_);
+    network_.settle();
+    EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), subscribes);
+    EXPECT_CALL(executor_, subscribed(_, _, _, _));
+    agent_.subscribed(peer_);
+    network_.settle();
+    EXPECT_EQ(driver_->state(), ExecutorDriver::State::kSubscribed);
+  }
+
   FakeClock clock_;
   InMemoryNetwork network_;
   FakeAgent agent_{network_, "agent:1"};
@@ -287,13 +299,7 @@ TEST_F(ExecutorDriverTest, ALostAgentGetsOneSubscribeQueuedAtOnceAndNoSecondOnRe
   network_.settle();
   EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 1);
   // Nor for the agent's reconnect request on this connection.
-  agent_.reconnect(peer_);
-  network_.settle();
-  EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 1);
-  EXPECT_CALL(executor_, subscribed(_, _, _, _));
-  agent_.subscribed(peer_);
-  network_.settle();
-  EXPECT_EQ(driver_->state(), ExecutorDriver::State::kSubscribed);
+  askToReconnectThenSubscribe(before + 1);
 }
 
 TEST_F(ExecutorDriverTest, AnUpdateWhileTheAgentIsAwayMakesTheReconnectionSendAFreshSubscribe) {
@@ -328,13 +334,7 @@ TEST_F(ExecutorDriverTest, AReconnectRequestAfterSubscribingOnTheNewConnectionSe
   driver_->agentConnected();
   network_.settle();
   ASSERT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 1);
-  agent_.reconnect(peer_);
-  network_.settle();
-  EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 1);
-  EXPECT_CALL(executor_, subscribed(_, _, _, _));
-  agent_.subscribed(peer_);
-  network_.settle();
-  EXPECT_EQ(driver_->state(), ExecutorDriver::State::kSubscribed);
+  askToReconnectThenSubscribe(before + 1);
   // Subscribed (it never noticed a disconnect): the request is news.
   EXPECT_CALL(executor_, disconnected(_));
   agent_.reconnect(peer_);
