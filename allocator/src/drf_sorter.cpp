@@ -21,6 +21,9 @@ void DrfSorter::eraseMarked(SorterNode* node) {
 void DrfSorter::childAdded(SorterNode* parent, SorterNode* child) {
   acquireRank(child);
   if (dirty_) return;
+  // An only child's key may be stale (keyChanged() leaves it): it orders
+  // nothing until now.
+  if (parent->ordered.size() == 1) refreshKey(parent->ordered.at(parent->ordered.begin())->node);
   child->placed = child->keyWith(computeShare(child));
   parent->ordered.insert(child->placed);
   if (child->markedLeaves > 0) insertMarked(child);
@@ -46,6 +49,17 @@ void DrfSorter::keyChanging(SorterNode* /*node*/) {
 
 void DrfSorter::keyChanged(SorterNode* node) {
   if (dirty_) return;
+  // An only child orders nothing: its key waits for a sibling (childAdded)
+  // or a resort. A single role (every framework in "*"), a role with one
+  // framework: a share computed and filed per offer for nothing. The
+  // client in the key stays exact (prefetchFirst reads it).
+  if (node->parent->ordered.size() == 1 && node->placed.client == (node->isLeaf() ? node->client : kNoClient)) {
+    return;
+  }
+  refreshKey(node);
+}
+
+void DrfSorter::refreshKey(SorterNode* node) {
   ShareKey key = node->keyWith(computeShare(node));
   node->parent->ordered.replace(node->placed, key);
   if (node->inMarkedSet) node->parent->orderedMarked.replace(node->placed, key);

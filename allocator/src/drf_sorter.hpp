@@ -49,6 +49,8 @@ class DrfSorter final : public SorterTree {
 
  private:
   void resort(SorterNode* node);
+  // Files `node` under its current key in its parent's sets.
+  void refreshKey(SorterNode* node);
   // Names' ranks: the tie-break of ShareOrder, in name order.
   void acquireRank(SorterNode* node);
   void releaseRank(const SorterNode* node);

@@ -273,6 +273,44 @@ TEST_F(DrfSorterTest, AKeyChangedInPlaceStillOrdersItsSiblings) {
   EXPECT_EQ(s->sort(), (V{"b", "a", "only/x"}));
 }
 
+// An only child's key is not filed again while it has no sibling (it
+// orders nothing). The first sibling to arrive must still find it where its
+// share puts it: at the top, down a subtree, after a weight change, and in
+// the marked set that walkMarked() follows.
+TEST_F(DrfSorterTest, AnOnlyChildsKeyCatchesUpWhenASiblingArrives) {
+  add("a", "cpus:1");
+  s->allocated("a", *ResourceQuantities::parse("cpus:9"));  // a: 10, alone.
+  add("b", "cpus:5");
+  EXPECT_EQ(s->sort(), (V{"b", "a"}));
+
+  add("c/x", "cpus:1");
+  s->allocated("c/x", *ResourceQuantities::parse("cpus:3"));  // c/x: 4, alone under c.
+  add("c/y", "cpus:2");
+  EXPECT_EQ(s->sort(), (V{"b", "c/y", "c/x", "a"}));  // c: 6.
+
+  s->remove("b");
+  s->remove("c/x");
+  s->remove("c/y");
+  s->updateWeight("a", 0.5);  // a: 10 / 0.5 = 20, alone again.
+  add("d", "cpus:15");
+  EXPECT_EQ(s->sort(), (V{"d", "a"}));
+
+  ClientId ex = s->add("e/x");
+  s->activate("e/x");
+  s->setMarked(ex, true);
+  s->allocated("e/x", *ResourceQuantities::parse("cpus:30"));  // e/x: 30, alone under e.
+  ClientId ey = s->add("e/y");
+  s->activate("e/y");
+  s->setMarked(ey, true);
+  s->allocated("e/y", *ResourceQuantities::parse("cpus:1"));
+  V marked;
+  s->walkMarked([&](ClientId c) {
+    marked.push_back(s->path(c));
+    return true;
+  });
+  EXPECT_EQ(marked, (V{"e/y", "e/x"}));
+}
+
 // The prefetch hint names the client a walk visits first, down a tree of
 // roles too, and nothing when it cannot tell without reading client state
 // (nothing sorted yet since the total changed).
