@@ -42,11 +42,6 @@ void DrfSorter::markedChanged(SorterNode* node) {
   if (node->markedLeaves == 0) eraseMarked(node);
 }
 
-void DrfSorter::keyChanging(SorterNode* /*node*/) {
-  // Nothing to do yet: the node stays filed under `placed` until
-  // keyChanged() moves it, if it must move at all.
-}
-
 void DrfSorter::keyChanged(SorterNode* node) {
   if (dirty_) return;
   // An only child orders nothing: its key waits for a sibling (childAdded)

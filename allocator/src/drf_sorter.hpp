@@ -42,7 +42,6 @@ class DrfSorter final : public SorterTree {
  protected:
   void childAdded(SorterNode* parent, SorterNode* child) override;
   void childRemoving(SorterNode* parent, SorterNode* child) override;
-  void keyChanging(SorterNode* node) override;
   void keyChanged(SorterNode* node) override;
   void totalChanged() override { dirty_ = true; }
   void markedChanged(SorterNode* node) override;
