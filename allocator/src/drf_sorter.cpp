@@ -96,25 +96,18 @@ size_t DrfSorter::prefetchFirst(std::span<ClientId> out) const {
   // Down the first keys to the first leaf, then along its leaf siblings,
   // reading only the sets (activity is not in the keys: an inactive client
   // makes the hint wrong, not the walk).
+  // Only the first chunk of keys: a hint that runs out with the chunk
+  // (once per some dozens of walks) is cheaper than stepping across.
   if (dirty_) return 0;
-  const SorterNode* node = root();
-  while (!node->ordered.empty()) {
-    SortedKeys::Pos pos = node->ordered.begin();
-    const ShareKey* key = node->ordered.at(pos);
-    if (key->client == kNoClient) {
-      node = key->node;
-      continue;
-    }
-    size_t n = 0;
-    for (; key != nullptr && key->client != kNoClient && n < out.size(); key = node->ordered.at(pos)) {
-      const auto* bytes = reinterpret_cast<const char*>(key->node);
-      for (size_t line = 0; line < key->node->hotBytes(); line += 64) __builtin_prefetch(bytes + line, 1);
-      out[n++] = key->client;
-      node->ordered.next(pos);
-    }
-    return n;
+  std::span<const ShareKey> keys = root()->ordered.firstChunk();
+  while (!keys.empty() && keys.front().client == kNoClient) keys = keys.front().node->ordered.firstChunk();
+  size_t n = 0;
+  for (; n < keys.size() && n < out.size() && keys[n].client != kNoClient; ++n) {
+    const auto* bytes = reinterpret_cast<const char*>(keys[n].node);
+    for (size_t line = 0; line < keys[n].node->hotBytes(); line += 64) __builtin_prefetch(bytes + line, 1);
+    out[n] = keys[n].client;
   }
-  return 0;
+  return n;
 }
 
 void DrfSorter::walkMarked(SorterVisitor visitor) { startWalk(visitor, true); }
