@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -336,6 +337,39 @@ TEST_F(DrfSorterTest, PrefetchFirstNamesTheFirstClientsOfAWalk) {
   s->sort();
   EXPECT_EQ(first(2), (V{"ops"}));
   EXPECT_EQ(makeSorter(SorterKind::kRandom)->prefetchFirst(out), 0u);
+}
+
+// DRF's usual move, the first client given something and going to the
+// back, through one chunk of keys and through many (chunks drained from the
+// front, the last one filling up and splitting): the order stays DRF's by
+// brute force at every step.
+TEST_F(DrfSorterTest, RoundRobinKeepsDrfOrderAcrossChunks) {
+  for (int clients : {2, 70, 300}) {
+    SCOPED_TRACE(std::to_string(clients) + " clients");
+    s = makeSorter(SorterKind::kDrf);
+    s->addTotal(*ResourceQuantities::parse("cpus:1000000"));
+    V expected;
+    for (int i = 0; i < clients; ++i) {
+      std::string name = "c" + std::to_string(1000 + i);
+      add(name.c_str(), "");
+      expected.push_back(name);
+    }
+    auto one = QuantityVector::from(*ResourceQuantities::parse("cpus:1"), s->names());
+    for (int step = 0; step < 1500; ++step) {
+      std::optional<ClientId> first;
+      s->walk([&](ClientId c) {
+        first = c;
+        s->allocated(c, one);
+        return false;
+      });
+      ASSERT_TRUE(first.has_value());
+      ASSERT_EQ(s->path(*first), expected.front()) << "step " << step;
+      std::rotate(expected.begin(), expected.begin() + 1, expected.end());
+      if (step % 5 == 0) {
+        ASSERT_EQ(s->sort(), expected) << "step " << step;
+      }
+    }
+  }
 }
 
 // Hundreds of siblings (their keys span many chunks of the sorter's ordered
