@@ -87,6 +87,19 @@ void DrfSorter::startWalk(SorterVisitor visitor, bool markedOnly) {
     dirty_ = false;
   }
   ++stamp_;
+  // A lone client at the top (one role: every framework in "*"; a role's
+  // lone framework) has no order to follow: visited without the walk.
+  const SortedKeys& top = markedOnly ? root()->orderedMarked : root()->ordered;
+  if (top.size() == 1) {
+    SorterNode* only = top.firstChunk().front().node;
+    if (only->isLeaf()) {
+      if (only->activeLeaves > 0) {
+        only->walkStamp = stamp_;
+        visitor(only->client);
+      }
+      return;
+    }
+  }
   walkNode(root(), visitor, markedOnly);
 }
 

@@ -312,6 +312,39 @@ TEST_F(DrfSorterTest, AnOnlyChildsKeyCatchesUpWhenASiblingArrives) {
   EXPECT_EQ(marked, (V{"e/y", "e/x"}));
 }
 
+// A lone client at the top is visited without stepping through the order:
+// only while active, once per walk, in a marked walk only while marked,
+// and a lone subtree still through its children.
+TEST_F(DrfSorterTest, ALoneClientIsVisitedLikeAnyOther) {
+  auto one = QuantityVector::from(*ResourceQuantities::parse("cpus:1"), s->names());
+  auto visits = [&](bool marked) {
+    V seen;
+    auto visitor = [&](ClientId c) {
+      seen.push_back(s->path(c));
+      s->allocated(c, one);
+      return true;
+    };
+    if (marked) {
+      s->walkMarked(visitor);
+    } else {
+      s->walk(visitor);
+    }
+    return seen;
+  };
+  ClientId a = s->add("a");
+  EXPECT_EQ(visits(false), V{});
+  s->activate("a");
+  EXPECT_EQ(visits(false), V{"a"});
+  EXPECT_EQ(s->allocationCount(a), 1u);
+  EXPECT_EQ(visits(true), V{});
+  s->setMarked(a, true);
+  EXPECT_EQ(visits(true), V{"a"});
+  s->remove("a");
+  add("x/y", "");
+  add("x/z", "cpus:1");
+  EXPECT_EQ(visits(false), (V{"x/y", "x/z"}));
+}
+
 // The prefetch hint names the client a walk visits first, down a tree of
 // roles too, and nothing when it cannot tell without reading client state
 // (nothing sorted yet since the total changed).
