@@ -21,6 +21,9 @@ void DrfSorter::eraseMarked(SorterNode* node) {
 void DrfSorter::childAdded(SorterNode* parent, SorterNode* child) {
   acquireRank(child);
   if (dirty_) return;
+  // An only child's key may be stale (keyChanged() leaves it): it orders
+  // nothing until now.
+  if (parent->ordered.size() == 1) refreshKey(parent->ordered.at(parent->ordered.begin())->node);
   child->placed = child->keyWith(computeShare(child));
   parent->ordered.insert(child->placed);
   if (child->markedLeaves > 0) insertMarked(child);
@@ -39,13 +42,19 @@ void DrfSorter::markedChanged(SorterNode* node) {
   if (node->markedLeaves == 0) eraseMarked(node);
 }
 
-void DrfSorter::keyChanging(SorterNode* /*node*/) {
-  // Nothing to do yet: the node stays filed under `placed` until
-  // keyChanged() moves it, if it must move at all.
-}
-
 void DrfSorter::keyChanged(SorterNode* node) {
   if (dirty_) return;
+  // An only child orders nothing: its key waits for a sibling (childAdded)
+  // or a resort. A single role (every framework in "*"), a role with one
+  // framework: a share computed and filed per offer for nothing. The
+  // client in the key stays exact (prefetchFirst reads it).
+  if (node->parent->ordered.size() == 1 && node->placed.client == (node->isLeaf() ? node->client : kNoClient)) {
+    return;
+  }
+  refreshKey(node);
+}
+
+void DrfSorter::refreshKey(SorterNode* node) {
   ShareKey key = node->keyWith(computeShare(node));
   node->parent->ordered.replace(node->placed, key);
   if (node->inMarkedSet) node->parent->orderedMarked.replace(node->placed, key);
@@ -78,6 +87,19 @@ void DrfSorter::startWalk(SorterVisitor visitor, bool markedOnly) {
     dirty_ = false;
   }
   ++stamp_;
+  // A lone client at the top (one role: every framework in "*"; a role's
+  // lone framework) has no order to follow: visited without the walk.
+  const SortedKeys& top = markedOnly ? root()->orderedMarked : root()->ordered;
+  if (top.size() == 1) {
+    SorterNode* only = top.firstChunk().front().node;
+    if (only->isLeaf()) {
+      if (only->activeLeaves > 0) {
+        only->walkStamp = stamp_;
+        visitor(only->client);
+      }
+      return;
+    }
+  }
   walkNode(root(), visitor, markedOnly);
 }
 
@@ -87,25 +109,18 @@ size_t DrfSorter::prefetchFirst(std::span<ClientId> out) const {
   // Down the first keys to the first leaf, then along its leaf siblings,
   // reading only the sets (activity is not in the keys: an inactive client
   // makes the hint wrong, not the walk).
+  // Only the first chunk of keys: a hint that runs out with the chunk
+  // (once per some dozens of walks) is cheaper than stepping across.
   if (dirty_) return 0;
-  const SorterNode* node = root();
-  while (!node->ordered.empty()) {
-    SortedKeys::Pos pos = node->ordered.begin();
-    const ShareKey* key = node->ordered.at(pos);
-    if (key->client == kNoClient) {
-      node = key->node;
-      continue;
-    }
-    size_t n = 0;
-    for (; key != nullptr && key->client != kNoClient && n < out.size(); key = node->ordered.at(pos)) {
-      const auto* bytes = reinterpret_cast<const char*>(key->node);
-      for (size_t line = 0; line < key->node->hotBytes(); line += 64) __builtin_prefetch(bytes + line, 1);
-      out[n++] = key->client;
-      node->ordered.next(pos);
-    }
-    return n;
+  std::span<const ShareKey> keys = root()->ordered.firstChunk();
+  while (!keys.empty() && keys.front().client == kNoClient) keys = keys.front().node->ordered.firstChunk();
+  size_t n = 0;
+  for (; n < keys.size() && n < out.size() && keys[n].client != kNoClient; ++n) {
+    const auto* bytes = reinterpret_cast<const char*>(keys[n].node);
+    for (size_t line = 0; line < keys[n].node->hotBytes(); line += 64) __builtin_prefetch(bytes + line, 1);
+    out[n] = keys[n].client;
   }
-  return 0;
+  return n;
 }
 
 void DrfSorter::walkMarked(SorterVisitor visitor) { startWalk(visitor, true); }

@@ -42,13 +42,14 @@ class DrfSorter final : public SorterTree {
  protected:
   void childAdded(SorterNode* parent, SorterNode* child) override;
   void childRemoving(SorterNode* parent, SorterNode* child) override;
-  void keyChanging(SorterNode* node) override;
   void keyChanged(SorterNode* node) override;
   void totalChanged() override { dirty_ = true; }
   void markedChanged(SorterNode* node) override;
 
  private:
   void resort(SorterNode* node);
+  // Files `node` under its current key in its parent's sets.
+  void refreshKey(SorterNode* node);
   // Names' ranks: the tie-break of ShareOrder, in name order.
   void acquireRank(SorterNode* node);
   void releaseRank(const SorterNode* node);

@@ -151,7 +151,7 @@ void HierarchicalAllocator::removeAgent(const std::string& agentId) {
     QuantityVector scalars = QuantityVector::from(resources.scalarQuantities(), *names_);
     roleSorter_->unallocated(*role.client, scalars);
     role.frameworks->unallocated(fr.client, scalars);
-    trackConsumed(fr.role, unreservedScalars(resources), -1);
+    if (consumptionTracked_) trackConsumed(fr.role, unreservedScalars(resources), -1);
     std::erase(fr.allocatedAgents, idx);
     touched.push_back(fwRole);
   }
@@ -359,6 +359,9 @@ void HierarchicalAllocator::updateWeights(const std::map<std::string, double>& w
 
 void HierarchicalAllocator::updateQuota(const std::string& roleName, const Quota& quota) {
   uint32_t idx = roleIndex(roleName);
+  // Consumption is kept only while some role has quota: the first one
+  // builds it (before the reference below: this may add roles).
+  if (!consumptionTracked_ && (!quota.limits.empty() || !quota.guarantees.empty())) startTrackingConsumption();
   RoleState& role = roles_[idx];
   bool had = !role.limits.empty() || !role.guarantees.empty();
   // Take the old guarantee's deficit out of the headroom, put the new one in.
@@ -373,6 +376,7 @@ void HierarchicalAllocator::updateQuota(const std::string& roleName, const Quota
   guaranteeContribution(idx, +1);
   bool has = !role.limits.empty() || !role.guarantees.empty();
   if (had != has) quotaRoles_ = has ? quotaRoles_ + 1 : quotaRoles_ - 1;
+  if (quotaRoles_ == 0 && consumptionTracked_) stopTrackingConsumption();
   for (uint32_t r = 0; r < roles_.size(); ++r) refreshLimited(r);
   markAllDirty();
 }

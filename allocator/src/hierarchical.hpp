@@ -235,8 +235,14 @@ class HierarchicalAllocator final : public Allocator {
   // --- hierarchical_roles.cpp
   uint32_t roleIndex(const std::string& path);  // Creates the role and its ancestors.
   // Adds sign × delta to the consumption of `role` and its ancestors,
-  // keeping required_ and the unsatisfied flags in step.
+  // keeping required_ and the unsatisfied flags in step. Nothing while
+  // consumption is not tracked.
   void trackConsumed(uint32_t role, const QuantityVector& delta, int sign);
+  // Consumption from every agent's reservations and allocations, from
+  // zero; tracked from then on.
+  void startTrackingConsumption();
+  // Zeroes every role's consumption; no longer tracked.
+  void stopTrackingConsumption();
   // Adds (+1) or removes (-1) one role's guarantee deficit from required_.
   void guaranteeContribution(uint32_t role, int sign);
   void trackReservations(const Resources& resources, int sign);
@@ -309,6 +315,11 @@ class HierarchicalAllocator final : public Allocator {
   size_t unsatisfiedRoles_ = 0;
   std::vector<uint32_t> markQueue_;        // Roles whose sorter mark may be stale.
   size_t quotaRoles_ = 0;                  // Roles with any limit or guarantee.
+  // RoleState::consumed is kept only while some role has quota (then
+  // quotaRoles_ > 0): without quota nothing in a cycle reads it, and
+  // keeping it cost every offer a walk up the role tree. The first quota
+  // rebuilds it from the agents; explain() builds it for the moment.
+  bool consumptionTracked_ = false;
 
   // Filter expiry: (expiry, filter id) min-heap with where to find it.
   struct Expiry {

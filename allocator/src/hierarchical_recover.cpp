@@ -95,7 +95,7 @@ void HierarchicalAllocator::unallocate(uint32_t agentIdx, uint32_t fwRole, const
   QuantityVector scalars = QuantityVector::from(resources.scalarQuantities(), *names_);
   roleSorter_->unallocated(*role.client, scalars);
   role.frameworks->unallocated(fr.client, scalars);
-  trackConsumed(fr.role, unreservedScalars(resources), -1);
+  if (consumptionTracked_) trackConsumed(fr.role, unreservedScalars(resources), -1);
 }
 
 void HierarchicalAllocator::recoverResources(const std::string& frameworkId, const std::string& agentId,
@@ -159,8 +159,10 @@ void HierarchicalAllocator::updateAllocation(const std::string& frameworkId, con
   trackReservations(fromU, -1);
   trackReservations(toU, +1);
   uint32_t role = fwRoles_[fwRole]->role;
-  trackConsumed(role, unreservedScalars(fromU), -1);
-  trackConsumed(role, unreservedScalars(toU), +1);
+  if (consumptionTracked_) {
+    trackConsumed(role, unreservedScalars(fromU), -1);
+    trackConsumed(role, unreservedScalars(toU), +1);
+  }
   markDirty(agentIdx);
   if (quotaRoles_ > 0) markAllDirty();
 }
@@ -219,6 +221,10 @@ FrameworkExplanation HierarchicalAllocator::explain(const std::string& framework
   const FrameworkState& state = *frameworks_[fw];
   out.known = true;
   out.active = state.active;
+  // Without quota, consumption is not kept: built here for the answer
+  // (before any reference into roles_, which this may grow).
+  bool tracked = consumptionTracked_;
+  if (!tracked) startTrackingConsumption();
   std::vector<std::string> roleOrder = roleSorter_->sort();
   for (const auto& [roleName, fwRole] : state.roles) {
     const FrameworkRole& fr = *fwRoles_[fwRole];
@@ -250,6 +256,7 @@ FrameworkExplanation HierarchicalAllocator::explain(const std::string& framework
     }
     out.roles.push_back(std::move(e));
   }
+  if (!tracked) stopTrackingConsumption();
   return out;
 }
 

@@ -69,7 +69,7 @@ void HierarchicalAllocator::syncRoleMarks() {
 }
 
 void HierarchicalAllocator::trackConsumed(uint32_t roleIdx, const QuantityVector& delta, int sign) {
-  if (delta.isZero()) return;
+  if (!consumptionTracked_ || delta.isZero()) return;
   for (uint32_t r = roleIdx; r != kNone; r = roles_[r].parent) {
     bool guaranteed = !roles_[r].guarantees.empty();
     if (guaranteed) guaranteeContribution(r, -1);
@@ -83,9 +83,29 @@ void HierarchicalAllocator::trackConsumed(uint32_t roleIdx, const QuantityVector
 }
 
 void HierarchicalAllocator::trackReservations(const Resources& resources, int sign) {
+  if (!consumptionTracked_) return;
   for (const auto& [owner, reserved] : resources.reservations()) {
     trackConsumed(roleIndex(owner), QuantityVector::from(reserved.scalarQuantities(), *names_), sign);
   }
+}
+
+void HierarchicalAllocator::startTrackingConsumption() {
+  // No role has a guarantee yet (that needs quota), so this books
+  // consumption alone: no deficits, no headroom.
+  consumptionTracked_ = true;
+  for (RoleState& role : roles_) role.consumed.clear();
+  for (const auto& agent : agents_) {
+    if (!agent) continue;
+    trackReservations(agent->total, +1);
+    for (const auto& [fwRole, pieces] : agent->allocations) {
+      trackConsumed(fwRoles_[fwRole]->role, unreservedScalars(pieces.whole()), +1);
+    }
+  }
+}
+
+void HierarchicalAllocator::stopTrackingConsumption() {
+  consumptionTracked_ = false;
+  for (RoleState& role : roles_) role.consumed.clear();
 }
 
 void HierarchicalAllocator::refreshLimited(uint32_t roleIdx) {

@@ -21,7 +21,6 @@ class RandomSorter final : public SorterTree {
  protected:
   void childAdded(SorterNode*, SorterNode*) override {}
   void childRemoving(SorterNode*, SorterNode*) override {}
-  void keyChanging(SorterNode*) override {}
   void keyChanged(SorterNode*) override {}
   void totalChanged() override {}
 

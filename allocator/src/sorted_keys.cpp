@@ -136,6 +136,20 @@ void SortedKeys::replace(const ShareKey& filed, const ShareKey& key) {
       head.live()[0] = key;
       return;
     }
+    // DRF's usual move, to past the last key: an append to the last chunk
+    // (while it has room) and an offset bump here, without the general
+    // erase and insert.
+    Chunk& tail = chunks_.back();
+    if (!less(key, tail.back()) && tail.size() < kMaxChunk) {
+      tail.keys.push_back(key);  // `head` stays valid: chunks_ is untouched.
+      ++head.first;
+      if (head.size() == 0) {
+        chunks_.erase(chunks_.begin());
+      } else if (head.first > kMaxChunk) {
+        head.compact();  // A queue through one chunk: as insert() does.
+      }
+      return;
+    }
     eraseAt(0, 0);
     insert(key);
     return;

@@ -16,6 +16,7 @@
 // distinct names); an element is found by the key it was filed under.
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "agora/allocator/sorter.hpp"
@@ -88,6 +89,12 @@ class SortedKeys {
   }
   // The position of the first key after `key` (which need not be present).
   Pos upperBound(const ShareKey& key) const;
+  // The first chunk's keys, in order: a prefix of the set (empty if the set
+  // is), contiguous, for a quick look at the first few.
+  std::span<const ShareKey> firstChunk() const {
+    if (chunks_.empty()) return {};
+    return {chunks_.front().live(), chunks_.front().size()};
+  }
 
  private:
   static constexpr uint32_t kMaxChunk = 64;

@@ -160,7 +160,6 @@ void SorterTree::remove(std::string_view path) {
     if (parent->children.size() == 1 && parent->virtualLeaf != nullptr) {
       SorterNode* virt = parent->virtualLeaf;
       unlink(virt);
-      keyChanging(parent);
       parent->kind = SorterNode::Kind::kLeaf;
       parent->virtualLeaf = nullptr;
       parent->client = virt->client;
@@ -238,7 +237,6 @@ void SorterTree::updateWeight(std::string_view path, double weight) {
   if (it == byPath_.end()) return;
   for (SorterNode* node : {it->second, it->second->virtualLeaf}) {
     if (node == nullptr) continue;
-    keyChanging(node);
     node->weight = weight;
     keyChanged(node);
   }
@@ -266,20 +264,20 @@ void SorterTree::refreshInverseTotal() {
 
 void SorterTree::allocated(ClientId client, const QuantityVector& quantities) {
   // The root is nobody's child: its sums would order nothing.
-  SorterNode* leaf = clientNode(client);
-  for (SorterNode* n = leaf; n != root_.get(); n = n->parent) keyChanging(n);
-  for (SorterNode* n = leaf; n != root_.get(); n = n->parent) {
+  // One pass from the leaf up: a node's key depends on its own fields
+  // only, and it is filed among its siblings, which this does not change.
+  for (SorterNode* n = clientNode(client); n != root_.get(); n = n->parent) {
     n->allocation.add(quantities);
     ++n->count;
+    keyChanged(n);
   }
-  for (SorterNode* n = leaf; n != root_.get(); n = n->parent) keyChanged(n);
 }
 
 void SorterTree::unallocated(ClientId client, const QuantityVector& quantities) {
-  SorterNode* leaf = clientNode(client);
-  for (SorterNode* n = leaf; n != root_.get(); n = n->parent) keyChanging(n);
-  for (SorterNode* n = leaf; n != root_.get(); n = n->parent) n->allocation.subtract(quantities);
-  for (SorterNode* n = leaf; n != root_.get(); n = n->parent) keyChanged(n);
+  for (SorterNode* n = clientNode(client); n != root_.get(); n = n->parent) {
+    n->allocation.subtract(quantities);
+    keyChanged(n);
+  }
 }
 
 const QuantityVector& SorterTree::allocation(ClientId client) const { return clientNode(client)->allocation; }

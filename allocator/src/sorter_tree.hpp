@@ -35,7 +35,7 @@ struct SorterNode {
   bool inMarkedSet = false;
   QuantityVector allocation;  // Sum over the subtree.
   // The key this node is filed under in its parent's ordered sets (the
-  // policy's), which lags its fields from keyChanging to keyChanged.
+  // policy's), which lags a change of its fields until keyChanged.
   ShareKey placed;
 
   std::string name;  // Last path component; "." for a virtual leaf.
@@ -110,9 +110,9 @@ class SorterTree : public Sorter {
   // childAdded runs, and still linked when childRemoving runs.
   virtual void childAdded(SorterNode* parent, SorterNode* child) = 0;
   virtual void childRemoving(SorterNode* parent, SorterNode* child) = 0;
-  // `node`'s allocation, count or weight is about to change / has changed
-  // (every node from the leaf up to the root's children, for an allocation).
-  virtual void keyChanging(SorterNode* node) = 0;
+  // `node`'s allocation, count or weight has changed (every node from the
+  // leaf up to the root's children, for an allocation; each before its
+  // parent changes). The node is still filed under its old key.
   virtual void keyChanged(SorterNode* node) = 0;
   virtual void totalChanged() = 0;
   // `node`'s markedLeaves went from 0 to 1 or from 1 to 0 (every such node

@@ -352,7 +352,15 @@ Resources Resources::allocate(std::string_view role) const& {
 }
 
 Resources Resources::allocate(std::string_view role) && {
-  // The allocator's hot path (every offer): set in place, no temporaries.
+  // The allocator's hot path (every offer): no slot allocated yet, so one
+  // role for all keeps them distinct. Set in place, no temporaries, and
+  // only the roles' engaged flags read to tell.
+  const auto& items = slots();
+  if (items.empty()) return std::move(*this);
+  if (std::none_of(items.begin(), items.end(), [](const Resource& r) { return r.allocationRole.has_value(); })) {
+    for (Resource& r : items_.mut()) r.allocationRole.emplace(role);
+    return std::move(*this);
+  }
   auto set = [role](Resource& r) {
     if (r.allocationRole) {
       r.allocationRole->assign(role);
@@ -361,7 +369,7 @@ Resources Resources::allocate(std::string_view role) && {
     }
   };
   if (!uniformAllocationRole()) return mapSlots(*this, set);
-  if (empty() || slots().front().allocationRole == role) return std::move(*this);
+  if (slots().front().allocationRole == role) return std::move(*this);
   for (Resource& r : items_.mut()) set(r);
   return std::move(*this);
 }

@@ -256,6 +256,37 @@ TEST_F(HierarchicalAllocatorTest, QuotaProvidesLimit) {
   EXPECT_EQ(e.limitsReached, (std::vector<std::string>{"cpus", "disk", "mem"}));
 }
 
+// Consumption is kept only while some role has quota: quota set after
+// allocations (and reservations) exist must count them, and so must quota
+// set again after all quota went away.
+TEST_F(HierarchicalAllocatorTest, QuotaSetAfterAllocationsCountsThem) {
+  allocator->addFramework("f1", roles({"eng/db"}));
+  allocator->addAgent("a1", R("cpus:2;mem:1024;cpus(eng):1"));
+  expectOffer(batch(0), "f1", "a1", "cpus:2;mem:1024;cpus(eng):1", "eng/db");
+  // eng/db's own: unreserved allocation (eng holds the reservation).
+  EXPECT_EQ(allocator->explain("f1").roles.at(0).consumed, *ResourceQuantities::parse("cpus:2;mem:1024"));
+
+  // eng consumes its reservation (1) and eng/db's unreserved cpus (2).
+  allocator->updateQuota("eng", Quota{{}, *ResourceQuantities::parse("cpus:4")});
+  allocator->addAgent("a2", R("cpus:2;mem:1024"));
+  expectOffer(onAgent("a2"), "f1", "a2", "cpus:1;mem:1024", "eng/db");
+  EXPECT_EQ(allocator->explain("f1").roles.at(0).limitsReached, std::vector<std::string>{"cpus"});
+
+  allocator->updateQuota("eng", Quota{});
+  expectOffer(onAgent("a2"), "f1", "a2", "cpus:1", "eng/db");
+  EXPECT_EQ(allocator->explain("f1").roles.at(0).consumed, *ResourceQuantities::parse("cpus:4;mem:2048"));
+  allocator->recoverResources("f1", "a1", R("cpus:1").allocate("eng/db"), std::nullopt, at(0));
+
+  allocator->updateQuota("eng", Quota{{}, *ResourceQuantities::parse("cpus:6;mem:4096")});
+  allocator->addAgent("a3", R("cpus:4;mem:4096"));
+  auto offers = byKey(allocator->allocate(at(0), Scope::agents({"a1", "a3"})));
+  ASSERT_EQ(offers.size(), 2u);
+  // 6 - (1 reserved + 3 unreserved held) = 2 cpus; 4096 - 2048 = 2048 mem.
+  Resources sum = offers["f1@a1"].resources.unallocate() + offers["f1@a3"].resources.unallocate();
+  EXPECT_EQ(sum.scalarQuantities(), *ResourceQuantities::parse("cpus:2;mem:2048"));
+  EXPECT_EQ(allocator->explain("f1").roles.at(0).consumed, *ResourceQuantities::parse("cpus:5;mem:4096"));
+}
+
 TEST_F(HierarchicalAllocatorTest, QuotaLimitOfAnAncestorApplies) {
   allocator->updateQuota("eng", Quota{{}, *ResourceQuantities::parse("cpus:3")});
   allocator->addFramework("f1", roles({"eng/db"}));

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -273,6 +274,77 @@ TEST_F(DrfSorterTest, AKeyChangedInPlaceStillOrdersItsSiblings) {
   EXPECT_EQ(s->sort(), (V{"b", "a", "only/x"}));
 }
 
+// An only child's key is not filed again while it has no sibling (it
+// orders nothing). The first sibling to arrive must still find it where its
+// share puts it: at the top, down a subtree, after a weight change, and in
+// the marked set that walkMarked() follows.
+TEST_F(DrfSorterTest, AnOnlyChildsKeyCatchesUpWhenASiblingArrives) {
+  add("a", "cpus:1");
+  s->allocated("a", *ResourceQuantities::parse("cpus:9"));  // a: 10, alone.
+  add("b", "cpus:5");
+  EXPECT_EQ(s->sort(), (V{"b", "a"}));
+
+  add("c/x", "cpus:1");
+  s->allocated("c/x", *ResourceQuantities::parse("cpus:3"));  // c/x: 4, alone under c.
+  add("c/y", "cpus:2");
+  EXPECT_EQ(s->sort(), (V{"b", "c/y", "c/x", "a"}));  // c: 6.
+
+  s->remove("b");
+  s->remove("c/x");
+  s->remove("c/y");
+  s->updateWeight("a", 0.5);  // a: 10 / 0.5 = 20, alone again.
+  add("d", "cpus:15");
+  EXPECT_EQ(s->sort(), (V{"d", "a"}));
+
+  ClientId ex = s->add("e/x");
+  s->activate("e/x");
+  s->setMarked(ex, true);
+  s->allocated("e/x", *ResourceQuantities::parse("cpus:30"));  // e/x: 30, alone under e.
+  ClientId ey = s->add("e/y");
+  s->activate("e/y");
+  s->setMarked(ey, true);
+  s->allocated("e/y", *ResourceQuantities::parse("cpus:1"));
+  V marked;
+  s->walkMarked([&](ClientId c) {
+    marked.push_back(s->path(c));
+    return true;
+  });
+  EXPECT_EQ(marked, (V{"e/y", "e/x"}));
+}
+
+// A lone client at the top is visited without stepping through the order:
+// only while active, once per walk, in a marked walk only while marked,
+// and a lone subtree still through its children.
+TEST_F(DrfSorterTest, ALoneClientIsVisitedLikeAnyOther) {
+  auto one = QuantityVector::from(*ResourceQuantities::parse("cpus:1"), s->names());
+  auto visits = [&](bool marked) {
+    V seen;
+    auto visitor = [&](ClientId c) {
+      seen.push_back(s->path(c));
+      s->allocated(c, one);
+      return true;
+    };
+    if (marked) {
+      s->walkMarked(visitor);
+    } else {
+      s->walk(visitor);
+    }
+    return seen;
+  };
+  ClientId a = s->add("a");
+  EXPECT_EQ(visits(false), V{});
+  s->activate("a");
+  EXPECT_EQ(visits(false), V{"a"});
+  EXPECT_EQ(s->allocationCount(a), 1u);
+  EXPECT_EQ(visits(true), V{});
+  s->setMarked(a, true);
+  EXPECT_EQ(visits(true), V{"a"});
+  s->remove("a");
+  add("x/y", "");
+  add("x/z", "cpus:1");
+  EXPECT_EQ(visits(false), (V{"x/y", "x/z"}));
+}
+
 // The prefetch hint names the client a walk visits first, down a tree of
 // roles too, and nothing when it cannot tell without reading client state
 // (nothing sorted yet since the total changed).
@@ -298,6 +370,39 @@ TEST_F(DrfSorterTest, PrefetchFirstNamesTheFirstClientsOfAWalk) {
   s->sort();
   EXPECT_EQ(first(2), (V{"ops"}));
   EXPECT_EQ(makeSorter(SorterKind::kRandom)->prefetchFirst(out), 0u);
+}
+
+// DRF's usual move, the first client given something and going to the
+// back, through one chunk of keys and through many (chunks drained from the
+// front, the last one filling up and splitting): the order stays DRF's by
+// brute force at every step.
+TEST_F(DrfSorterTest, RoundRobinKeepsDrfOrderAcrossChunks) {
+  for (int clients : {2, 70, 300}) {
+    SCOPED_TRACE(std::to_string(clients) + " clients");
+    s = makeSorter(SorterKind::kDrf);
+    s->addTotal(*ResourceQuantities::parse("cpus:1000000"));
+    V expected;
+    for (int i = 0; i < clients; ++i) {
+      std::string name = "c" + std::to_string(1000 + i);
+      add(name.c_str(), "");
+      expected.push_back(name);
+    }
+    auto one = QuantityVector::from(*ResourceQuantities::parse("cpus:1"), s->names());
+    for (int step = 0; step < 1500; ++step) {
+      std::optional<ClientId> first;
+      s->walk([&](ClientId c) {
+        first = c;
+        s->allocated(c, one);
+        return false;
+      });
+      ASSERT_TRUE(first.has_value());
+      ASSERT_EQ(s->path(*first), expected.front()) << "step " << step;
+      std::rotate(expected.begin(), expected.begin() + 1, expected.end());
+      if (step % 5 == 0) {
+        ASSERT_EQ(s->sort(), expected) << "step " << step;
+      }
+    }
+  }
 }
 
 // Hundreds of siblings (their keys span many chunks of the sorter's ordered

@@ -163,6 +163,9 @@ class SharedSlots {
 
   // Read access; an empty vector when there are no slots.
   const std::vector<Resource>& get() const { return rep_ != nullptr ? rep_->slots : noSlots(); }
+  // get().empty() without reaching for the shared empty vector (a function
+  // static, guarded on every call): the allocator asks after every offer.
+  bool empty() const { return rep_ == nullptr || rep_->slots.empty(); }
   // Write access: slots of its own first (a copy if they are shared).
   std::vector<Resource>& mut();
   // Both hold the very same slots (hence equal values). Two empty values
@@ -229,7 +232,7 @@ class Resources {
 
   // --- Collection ---------------------------------------------------------------
 
-  bool empty() const { return items_.get().empty(); }
+  bool empty() const { return items_.empty(); }
   size_t size() const { return items_.get().size(); }
   auto begin() const { return items_.get().begin(); }
   auto end() const { return items_.get().end(); }
