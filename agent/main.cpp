@@ -19,7 +19,6 @@
 #include "agora/common/id.hpp"
 #include "agora/common/logging.hpp"
 #include "agora/common/master_address.hpp"
-#include "agora/common/wake_fifo.hpp"
 #include "agora/common/zmq_messenger.hpp"
 
 namespace {
@@ -66,11 +65,6 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(options.workDir, error);
   if (error) return fail("Failed to create --work_dir '" + options.workDir + "': " + error.message());
   options.executorEndpoint = "ipc://" + std::filesystem::absolute(options.workDir).string() + "/executors.sock";
-  options.executorWakeFifo = std::filesystem::absolute(options.workDir).string() + "/executors.wake";
-  if (Status status = makeWakeFifo(options.executorWakeFifo); !status.ok()) {
-    log->warn("Executors will reconnect after a restart by timer only: {}", status.message());
-    options.executorWakeFifo.clear();
-  }
 
   // Agents may start before their master: wait for it.
   Result<HostPort> masterAddress = parseHostPort(options.master);
@@ -89,14 +83,12 @@ int main(int argc, char** argv) {
   auto toMaster = DealerMessenger::connect(runtime.loop(), runtime.zmq(), *masterEndpoint, "agent:" + newUuid(),
                                            "master", TransportOptions{}, deliver);
   if (!toMaster.ok()) return fail("Failed to connect to the master: " + toMaster.error().message());
-  // Bound once recovery is done (below), and then the executors that
-  // survived a restart are woken to reconnect: 200 handshakes during
-  // recovery would only compete with it for the CPU. Nothing is sent to an
-  // executor before.
-  std::unique_ptr<RouterMessenger> toExecutors;
+  auto toExecutors =
+      RouterMessenger::bind(runtime.loop(), runtime.zmq(), options.executorEndpoint, TransportOptions{}, deliver);
+  if (!toExecutors.ok()) return fail("Failed to bind the executor socket: " + toExecutors.error().message());
   RoutingMessenger messenger([&](const PeerId& to) -> Messenger* {
     if (to == "master") return toMaster->get();
-    return toExecutors.get();
+    return toExecutors->get();
   });
 
   RunBlocking runBlocking = [&runtime](std::function<void()> work, std::function<void()> done) {
@@ -123,15 +115,6 @@ int main(int argc, char** argv) {
   Agent daemon(options, runtime.clock(), messenger, **containerizer);
   agent = &daemon;
   if (Status status = daemon.recover(); !status.ok()) return fail(status.message());
-  auto bound = RouterMessenger::bind(runtime.loop(), runtime.zmq(), options.executorEndpoint,
-                                     TransportOptions{}, deliver);
-  if (!bound.ok()) return fail("Failed to bind the executor socket: " + bound.error().message());
-  toExecutors = std::move(*bound);
-  if (!options.executorWakeFifo.empty()) {
-    Result<bool> woken = wakeFifoWaiters(options.executorWakeFifo);
-    if (!woken.ok()) log->warn("Failed to wake the executors: {}", woken.error().message());
-    if (woken.ok() && *woken) log->info("Woke the executors waiting for the agent");
-  }
 
   uint64_t invalidFileRequests = 0;
   runtime.addStandardRoutes(
@@ -140,7 +123,7 @@ int main(int argc, char** argv) {
         MetricsSnapshot snapshot = daemon.metrics();
         snapshot["slave/files_invalid_requests"] = static_cast<double>(invalidFileRequests);
         snapshot["slave/invalid_messages"] = static_cast<double>((*toMaster)->counters().dropped_invalid +
-                                                                 toExecutors->counters().dropped_invalid);
+                                                                 (*toExecutors)->counters().dropped_invalid);
         return snapshot;
       });
   for (const char* path : {"/monitor/statistics", "/monitor/statistics.json"}) {

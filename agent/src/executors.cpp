@@ -352,7 +352,6 @@ void AgentImpl::launchExecutor(FrameworkRecord& framework, ExecutorRecord& execu
     if (variable.type() == v1::Environment::Variable::VALUE) config.env[variable.name()] = variable.value();
   }
   config.env["AGORA_AGENT_ENDPOINT"] = options_.executorEndpoint;
-  if (!options_.executorWakeFifo.empty()) config.env["AGORA_AGENT_WAKE_FIFO"] = options_.executorWakeFifo;
   config.env["AGORA_AGENT_ID"] = info_.id().value();
   config.env["AGORA_FRAMEWORK_ID"] = frameworkId;
   config.env["AGORA_EXECUTOR_ID"] = executorId;

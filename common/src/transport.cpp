@@ -180,22 +180,6 @@ class DealerImpl final : public ZmqEndpoint {
   bool connected() const { return connected_; }
   const std::string& identity() const { return identity_; }
 
-  Status reconnectNow() {
-    if (connected_) return Status::OK();
-    try {
-      // A new session connects at once. The old one must go with what was
-      // queued in it: with a linger it would keep trying to deliver that
-      // for as long, and a peer could get it twice.
-      socket_.set(zmq::sockopt::linger, 0);
-      socket_.disconnect(endpoint_);
-      socket_.set(zmq::sockopt::linger, static_cast<int>(options_.linger.count()));
-      socket_.connect(endpoint_);
-    } catch (const zmq::error_t& e) {
-      return zmqSetupError(e, "reconnect to", endpoint_);
-    }
-    return Status::OK();
-  }
-
  private:
   size_t framesToKeep() const override { return 1; }
 
@@ -288,7 +272,6 @@ Dealer::Dealer(std::shared_ptr<detail::DealerImpl> impl) : impl_(std::move(impl)
 Dealer::~Dealer() { impl_->close(); }
 Status Dealer::send(std::string_view payload) { return impl_->send(payload); }
 bool Dealer::connected() const { return impl_->connected(); }
-Status Dealer::reconnectNow() { return impl_->reconnectNow(); }
 const std::string& Dealer::identity() const { return impl_->identity(); }
 const TransportCounters& Dealer::counters() const { return impl_->counters(); }
 

@@ -166,12 +166,6 @@ void ExecutorDriverCore::agentConnected() {
   scheduleSubscribeRetry();
 }
 
-void ExecutorDriverCore::agentReconnecting() {
-  if (state_ != State::kSubscribing || !agentLost_ || subscribedOnConnection_) return;
-  sendSubscribe();
-  subscribeQueued_ = true;
-}
-
 void ExecutorDriverCore::stop() {
   if (state_ == State::kStopped) return;
   cancelTimers();

@@ -4,13 +4,9 @@
 
 #include <atomic>
 #include <mutex>
-#include <optional>
-
-#include <boost/asio/posix/stream_descriptor.hpp>
 
 #include "agora/common/id.hpp"
 #include "agora/common/logging.hpp"
-#include "agora/common/wake_fifo.hpp"
 #include "agora/common/zmq_messenger.hpp"
 #include "agora/executor_core.hpp"
 #include "driver_thread.hpp"
@@ -115,60 +111,20 @@ class AgoraExecutorDriver::Impl final : public Executor {
     // away (a failed connect to a local socket costs microseconds).
     transport.reconnect_interval = std::chrono::milliseconds(10);
     transport.reconnect_interval_max = std::chrono::milliseconds(50);
-    // An agent that wakes its executors when it is back (AGORA_AGENT_WAKE_FIFO)
-    // needs no quick polling: 200 executors trying every 50 ms take a tenth of
-    // two cores while it is away. The timer stays as the fallback, for a wake
-    // that came before this executor was waiting for it.
-    if (!environment_.agentWakeFifo.empty())
-      transport.reconnect_interval_max = std::chrono::milliseconds(500);
     auto dealer = DealerMessenger::connect(
         thread_.loop(), thread_.zmq(), environment_.agentEndpoint, newExecutorPeerId(), "agent", transport,
-        [this](const PeerId& from, internal::Envelope&& envelope) {
-          core_->handle(from, std::move(envelope));
-        },
+        [this](const PeerId& from, internal::Envelope&& envelope) { core_->handle(from, std::move(envelope)); },
         [this](Dealer::Event event, std::string_view) {
-          if (event == Dealer::Event::kDisconnected) {
-            core_->agentLost();
-            waitForAgent();
-          }
-          if (event == Dealer::Event::kConnected) {
-            wake_.reset();
-            core_->agentConnected();
-          }
+          if (event == Dealer::Event::kDisconnected) core_->agentLost();
+          if (event == Dealer::Event::kConnected) core_->agentConnected();
         });
     if (!dealer.ok()) {
       fail(dealer.error().withContext("Failed to connect to the agent at " + environment_.agentEndpoint));
       return;
     }
-    dealer_ = dealer->get();
     messenger_.set(std::move(*dealer));
     setState(State::kSubscribing);
     core_->start();
-  }
-
-  // While the agent is away: wait on its wake-up FIFO, and on the wake
-  // connect at once rather than at the next reconnect timer.
-  void waitForAgent() {
-    if (environment_.agentWakeFifo.empty() || wake_ || core_->state() != State::kSubscribing) return;
-    auto waiter = WakeFifoWaiter::open(environment_.agentWakeFifo);
-    if (!waiter.ok()) {
-      log()->warn("Cannot wait for the agent's wake-up, reconnecting by timer only: {}",
-                  waiter.error().message());
-      return;
-    }
-    wake_.emplace(thread_.loop(), waiter->release());
-    wake_->async_wait(
-        boost::asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& error) {
-          if (error) return;  // Cancelled: connected meanwhile, or stopping.
-          wake_.reset();
-          if (dealer_ == nullptr || dealer_->connected() || core_->state() != State::kSubscribing) return;
-          log()->info("The agent woke this executor: reconnecting at once");
-          if (Status status = dealer_->reconnectNow(); !status.ok()) {
-            log()->warn("Failed to reconnect to the agent at once: {}", status.message());
-            return;
-          }
-          core_->agentReconnecting();
-        });
   }
 
   void fail(Status status) {
@@ -185,8 +141,6 @@ class AgoraExecutorDriver::Impl final : public Executor {
   }
 
   void afterLoop() {
-    wake_.reset();
-    dealer_ = nullptr;
     messenger_.set(nullptr);
     std::lock_guard<std::mutex> lock(mutex_);
     state_ = State::kStopped;
@@ -209,9 +163,6 @@ class AgoraExecutorDriver::Impl final : public Executor {
   ExecutorEnvironment environment_;
   Status environmentError_;
   detail::SwitchMessenger messenger_;
-  DealerMessenger* dealer_ = nullptr;  // Owned by messenger_.
-  // The agent's wake-up FIFO, open while it is away (waitForAgent()).
-  std::optional<boost::asio::posix::stream_descriptor> wake_;
   std::unique_ptr<ExecutorDriverCore> core_;  // Null when the environment was incomplete.
   bool stopped_ = false;  // The core reached kStopped.
   Status error_;          // A local failure (environment, socket).

@@ -56,8 +56,6 @@ Result<ExecutorEnvironment> ExecutorEnvironment::fromMap(const Variables& variab
   env.frameworkId.set_value(frameworkId);
   env.executorId.set_value(executorId);
   if (auto it = variables.find("AGORA_DIRECTORY"); it != variables.end()) env.directory = it->second;
-  if (auto it = variables.find("AGORA_AGENT_WAKE_FIFO"); it != variables.end())
-    env.agentWakeFifo = it->second;
   AGORA_ASSIGN_OR_RETURN(env.checkpoint, boolVariable(variables, "AGORA_CHECKPOINT"));
   AGORA_ASSIGN_OR_RETURN(env.recoveryTimeout,
                          durationVariable(variables, "AGORA_RECOVERY_TIMEOUT", env.recoveryTimeout));

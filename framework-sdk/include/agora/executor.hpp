@@ -90,10 +90,6 @@ class Executor {
 // agent sets exactly these; docs/internals.md).
 struct ExecutorEnvironment {
   std::string agentEndpoint;   // AGORA_AGENT_ENDPOINT: the agent's executor socket, "ipc://..."
-  // AGORA_AGENT_WAKE_FIFO (optional): the FIFO through which a restarted
-  // agent wakes its executors once agentEndpoint is back, so that they
-  // reconnect at once and poll it only slowly while it is away.
-  std::string agentWakeFifo;
   v1::FrameworkID frameworkId; // AGORA_FRAMEWORK_ID
   v1::ExecutorID executorId;   // AGORA_EXECUTOR_ID
   std::string directory;       // AGORA_DIRECTORY: the sandbox; the executor runs there

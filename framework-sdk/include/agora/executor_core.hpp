@@ -73,12 +73,6 @@ class ExecutorDriverCore final : public ExecutorDriver {
   // SUBSCRIBE is already on its way).
   void agentConnected();
 
-  // The transport dropped the connection attempt it had (and the SUBSCRIBE
-  // queued on it) to connect again at once: the agent woke this executor
-  // (AGORA_AGENT_WAKE_FIFO). A driver resubscribing after agentLost() queues
-  // a fresh SUBSCRIBE for the new connection; otherwise nothing.
-  void agentReconnecting();
-
   // Called once when the driver reaches kStopped (the process should exit).
   void setStoppedHook(std::function<void()> hook) { stoppedHook_ = std::move(hook); }
 

@@ -32,7 +32,6 @@ class AgentTest : public ::testing::Test {
     options_.bootId = "boot-1";
     options_.launcherDir = "/opt/agora/libexec";
     options_.executorEndpoint = "ipc://" + workDir_ + "/executors.sock";
-    options_.executorWakeFifo = workDir_ + "/executors.wake";
     options_.randomSeed = 42;
   }
 

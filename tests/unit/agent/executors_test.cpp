@@ -32,7 +32,6 @@ TEST_F(ExecutorTest, LaunchesTheCommandExecutorInItsSandbox) {
   EXPECT_EQ(launch.argv, std::vector<std::string>{"/opt/agora/libexec/agora-executor"});
   EXPECT_EQ(launch.executorInfo.executor_id().value(), "t1");
   EXPECT_EQ(launch.env.at("AGORA_AGENT_ENDPOINT"), options_.executorEndpoint);
-  EXPECT_EQ(launch.env.at("AGORA_AGENT_WAKE_FIFO"), options_.executorWakeFifo);
   EXPECT_EQ(launch.env.at("AGORA_FRAMEWORK_ID"), "fw-1");
   EXPECT_EQ(launch.env.at("AGORA_EXECUTOR_ID"), "t1");
   EXPECT_EQ(launch.env.at("AGORA_DIRECTORY"), expected);

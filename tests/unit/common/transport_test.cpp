@@ -178,57 +178,6 @@ TEST_F(TransportTest, DealerReconnectsWhenRouterComesBack) {
   EXPECT_EQ(inbox[0], "welcome back");
 }
 
-// A dealer to an ipc socket nobody listens on yet (its first attempt is
-// refused at once), retrying every `retry`, with "stale" queued and a linger
-// that would keep delivering it; then the router binds and the dealer
-// reconnects at once with "fresh", which arrives.
-class ReconnectNowTest : public TransportTest {
- protected:
-  void reconnectAfterTheRouterBinds(std::chrono::milliseconds retry) {
-    TransportOptions options;
-    options.reconnect_interval = retry;
-    options.reconnect_interval_max = retry;
-    options.linger = std::chrono::seconds(2);
-    dealer_ = connectDealer(endpoint_, "executor:x", &inbox_, &events_, options);
-    ASSERT_NE(dealer_, nullptr);
-    ASSERT_TRUE(dealer_->send("stale").ok());
-    loop_.run_for(std::chrono::milliseconds(20));
-
-    router_ = bindRouter(endpoint_);
-    ASSERT_NE(router_, nullptr);
-    ASSERT_TRUE(dealer_->reconnectNow().ok());
-    ASSERT_TRUE(dealer_->send("fresh").ok());
-    ASSERT_TRUE(runUntil(loop_, [&] { return receivedPayload("fresh") && dealer_->connected(); }));
-  }
-
-  testing::TempDir dir_;
-  std::string endpoint_ = "ipc://" + dir_.path() + "/agent.sock";
-  std::unique_ptr<Router> router_;
-  std::unique_ptr<Dealer> dealer_;
-  std::vector<std::string> inbox_;
-  std::vector<Dealer::Event> events_;
-};
-
-TEST_F(ReconnectNowTest, ConnectsAtOnceRatherThanAtTheNextAttempt) {
-  reconnectAfterTheRouterBinds(std::chrono::seconds(60));  // Else connected in a minute.
-  EXPECT_EQ(events_, std::vector<Dealer::Event>{Dealer::Event::kConnected});
-
-  // Connected: nothing to do, and the connection stays.
-  ASSERT_TRUE(dealer_->reconnectNow().ok());
-  ASSERT_TRUE(router_->send("executor:x", "still here").ok());
-  ASSERT_TRUE(runUntil(loop_, [&] { return inbox_.size() == 1; }));
-  EXPECT_EQ(events_.size(), 1u);
-}
-
-TEST_F(ReconnectNowTest, WhatWasQueuedIsDroppedNotDeliveredLaterDespiteALinger) {
-  // The dropped attempt would have retried 100-200 ms after the first and,
-  // lingering, delivered "stale" then.
-  reconnectAfterTheRouterBinds(std::chrono::milliseconds(100));
-  loop_.run_for(std::chrono::milliseconds(400));
-  EXPECT_FALSE(receivedPayload("stale"));
-  EXPECT_EQ(received_.size(), 1u);
-}
-
 TEST_F(TransportTest, ReconnectingIdentityTakesOver) {
   auto router = bindRouter();
   std::vector<std::string> first, second;

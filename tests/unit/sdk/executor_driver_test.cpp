@@ -327,38 +327,6 @@ TEST_F(ExecutorDriverTest, AConnectionThatBreaksBeforeSubscribedMakesTheNextOneS
   EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 2);
 }
 
-TEST_F(ExecutorDriverTest, AWokenDriverQueuesOneFreshSubscribeForTheNewConnectionAndNoneOnConnecting) {
-  // Woken by its restarted agent, the driver drops the connection attempt
-  // it had, with the SUBSCRIBE queued on it (the in-memory network delivers
-  // that one anyway), and queues a fresh one, carrying what changed since.
-  size_t before = subscribeThenLoseAgent();
-  ASSERT_TRUE(driver_->sendStatusUpdate(status("t1", v1::TASK_FINISHED)).ok());
-  driver_->agentReconnecting();
-  network_.settle();
-  auto subscribes = agent_.callsOfType(Call::SUBSCRIBE);
-  ASSERT_EQ(subscribes.size(), before + 2);
-  ASSERT_EQ(subscribes.back().subscribe().unacknowledged_updates_size(), 1);
-  EXPECT_EQ(subscribes.back().subscribe().unacknowledged_updates(0).status().state(), v1::TASK_FINISHED);
-  // The new connection carries that one: nothing more on connecting.
-  driver_->agentConnected();
-  network_.settle();
-  EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 2);
-  askToReconnectThenSubscribe(before + 2);
-  // Subscribed, a late wake changes nothing.
-  driver_->agentReconnecting();
-  network_.settle();
-  EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 2);
-}
-
-TEST_F(ExecutorDriverTest, AWakeAfterTheNewConnectionSubscribedSendsNothing) {
-  // The wake-up can come after the transport reconnected by itself.
-  size_t before = subscribeThenLoseAgent();
-  driver_->agentConnected();
-  driver_->agentReconnecting();
-  network_.settle();
-  EXPECT_EQ(agent_.callsOfType(Call::SUBSCRIBE).size(), before + 1);
-}
-
 TEST_F(ExecutorDriverTest, AReconnectRequestAfterSubscribingOnTheNewConnectionSendsNoSecondSubscribe) {
   // A restarted agent asks every executor it recovers to reconnect; one
   // that reconnected by itself has already subscribed on the connection.
@@ -439,7 +407,6 @@ TEST_F(ExecutorDriverTest, DefaultLaunchGroupFailsEveryTask) {
 
 TEST(ExecutorEnvironmentTest, ReadsTheAgentsVariables) {
   auto env = ExecutorEnvironment::fromMap({{"AGORA_AGENT_ENDPOINT", "ipc:///w/executors.sock"},
-                                           {"AGORA_AGENT_WAKE_FIFO", "/w/executors.wake"},
                                            {"AGORA_FRAMEWORK_ID", "fw-1"},
                                            {"AGORA_EXECUTOR_ID", "t1"},
                                            {"AGORA_DIRECTORY", "/w/sandbox"},
@@ -449,7 +416,6 @@ TEST(ExecutorEnvironmentTest, ReadsTheAgentsVariables) {
                                            {"AGORA_EXECUTOR_SHUTDOWN_GRACE_PERIOD", "5secs"}});
   ASSERT_TRUE(env.ok()) << env.status();
   EXPECT_EQ(env->agentEndpoint, "ipc:///w/executors.sock");
-  EXPECT_EQ(env->agentWakeFifo, "/w/executors.wake");
   EXPECT_EQ(env->frameworkId.value(), "fw-1");
   EXPECT_EQ(env->executorId.value(), "t1");
   EXPECT_EQ(env->directory, "/w/sandbox");
@@ -464,7 +430,6 @@ TEST(ExecutorEnvironmentTest, DefaultsAndErrors) {
       {{"AGORA_AGENT_ENDPOINT", "ipc:///x"}, {"AGORA_FRAMEWORK_ID", "fw"}, {"AGORA_EXECUTOR_ID", "e"}});
   ASSERT_TRUE(env.ok());
   EXPECT_FALSE(env->checkpoint);
-  EXPECT_EQ(env->agentWakeFifo, "") << "optional: an older agent passes none";
   EXPECT_EQ(env->recoveryTimeout, 15min);
   EXPECT_EQ(env->subscriptionBackoffMax, 2s);
 

@@ -83,10 +83,6 @@ struct AgentOptions {
   // The address executors connect to (AGORA_AGENT_ENDPOINT), e.g.
   // "ipc://<work_dir>/executors.sock".
   std::string executorEndpoint;
-  // The FIFO (AGORA_AGENT_WAKE_FIFO, common/wake_fifo.hpp) through which the
-  // daemon tells waiting executors that executorEndpoint is back after a
-  // restart, e.g. "<work_dir>/executors.wake"; empty: none.
-  std::string executorWakeFifo;
   // The host's boot ID; empty: read /proc/sys/kernel/random/boot_id. A
   // different boot ID at recovery means no executor survived.
   std::string bootId;

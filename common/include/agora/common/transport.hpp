@@ -176,13 +176,6 @@ class Dealer {
   // Whether a connection is established (between kConnected and kDisconnected).
   bool connected() const;
 
-  // While not connected: gives up the pending attempt and connects again at
-  // once rather than after the reconnect interval, for an owner that knows
-  // the peer is back (an executor woken by its restarted agent). What was
-  // queued for the connection is dropped: queue it again afterwards. Does
-  // nothing while connected.
-  Status reconnectNow();
-
   const std::string& identity() const;
   const TransportCounters& counters() const;
 

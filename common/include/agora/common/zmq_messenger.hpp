@@ -69,8 +69,6 @@ class DealerMessenger final : public Messenger {
   void send(const PeerId& to, internal::Envelope message) override;
 
   bool connected() const { return dealer_->connected(); }
-  // See Dealer::reconnectNow().
-  Status reconnectNow() { return dealer_->reconnectNow(); }
   const std::string& identity() const { return dealer_->identity(); }
   const MessengerCounters& counters() const { return counters_; }
   const TransportCounters& transportCounters() const { return dealer_->counters(); }
