@@ -121,19 +121,7 @@ void HierarchicalAllocator::prefetchAhead(const std::vector<uint32_t>& visit, si
     const auto* state = reinterpret_cast<const char*>(agents_[visit[i + 3]].get());
     for (size_t line = 0; line < sizeof(AgentState); line += 64) __builtin_prefetch(state + line);
   }
-  if (i + 2 < visit.size()) {
-    const AgentState& agent = *agents_[visit[i + 2]];
-    agent.available.prefetchHeader();
-    // Its allocation entries (a heap block of their own), read to find
-    // the framework-role's, and the room after them, where a new one goes.
-    const auto& entries = agent.allocations;
-    __builtin_prefetch(entries.data(), 1);
-    if (entries.size() < entries.capacity()) {
-      const auto* room = reinterpret_cast<const char*>(entries.data() + entries.size());
-      __builtin_prefetch(room, 1);
-      __builtin_prefetch(room + sizeof(entries[0]) - 1, 1);
-    }
-  }
+  if (i + 2 < visit.size()) agents_[visit[i + 2]]->available.prefetchHeader();
   if (i + 1 < visit.size()) agents_[visit[i + 1]]->available.prefetchAllocationRoles();
 }
 
