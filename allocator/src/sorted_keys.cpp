@@ -81,8 +81,6 @@ void SortedKeys::insert(const ShareKey& key) {
     upper.keys.assign(chunk.keys.begin() + kMaxChunk / 2, chunk.keys.end());
     chunk.keys.resize(kMaxChunk / 2);
     chunks_.insert(chunks_.begin() + c + 1, std::move(upper));
-  } else if (chunk.first > kMaxChunk) {
-    chunk.compact();  // A queue through one chunk: keep the dead prefix bounded.
   }
 }
 
@@ -98,6 +96,7 @@ void SortedKeys::eraseAt(uint32_t c, uint32_t i) {
     chunks_.erase(chunks_.begin() + c);
     return;
   }
+  if (chunk.first > kMaxChunk) chunk.compact();  // A queue through one chunk: keep the dead prefix bounded.
   // A small chunk joins a neighbour with room, so that chunks stay many
   // keys each and the chunk list short. (Not for the first key: a chunk
   // emptied from the front goes soon anyway, and merging it on the way
@@ -141,13 +140,9 @@ void SortedKeys::replace(const ShareKey& filed, const ShareKey& key) {
     // erase and insert.
     Chunk& tail = chunks_.back();
     if (!less(key, tail.back()) && tail.size() < kMaxChunk) {
-      tail.keys.push_back(key);  // `head` stays valid: chunks_ is untouched.
-      ++head.first;
-      if (head.size() == 0) {
-        chunks_.erase(chunks_.begin());
-      } else if (head.first > kMaxChunk) {
-        head.compact();  // A queue through one chunk: as insert() does.
-      }
+      tail.keys.push_back(key);
+      ++size_;
+      eraseAt(0, 0);
       return;
     }
     eraseAt(0, 0);
