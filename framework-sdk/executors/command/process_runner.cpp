@@ -10,7 +10,9 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <future>
 #include <map>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -70,8 +72,8 @@ void closeIfOpen(int fd) {
 
 // Between fork and exec: async-signal-safe calls only (no allocation, no
 // locks, no logging). Never returns.
-[[noreturn]] void runChild(const char* program, char* const* argv, char* const* envp, const char* workingDirectory,
-                           int outFd, int errFd, int errorPipe) {
+[[noreturn]] void runChild(const char* program, char* const* argv, char* const* envp,
+                           const char* workingDirectory, int outFd, int errFd, int errorPipe) {
   auto fail = [errorPipe](int stage) {
     int report[2] = {stage, errno};
     ssize_t ignored = ::write(errorPipe, report, sizeof(report));
@@ -158,14 +160,57 @@ Result<int> PosixProcessRunner::start(const ProcessSpec& spec, ExitCallback onEx
     return Status::IoError("Failed to create a pipe: " + errnoText(errno));
   }
 
+  // The thread that waits for the child starts before the child does: a
+  // child may fill its container's pids limit at once (a fork bomb), and a
+  // thread is a task too, so none could be created after the fork (the
+  // executor would fail instead of reporting its task running).
+  std::promise<pid_t> forked;
+  std::weak_ptr<State> weak = state_;
+  std::thread waiter;
+  try {
+    waiter = std::thread([pidFuture = forked.get_future(), weak, post = state_->post]() mutable {
+      const pid_t pid = pidFuture.get();
+      if (pid <= 0) return;  // The fork or the exec failed: start() reaped it.
+      siginfo_t info{};
+      while (::waitid(P_PID, pid, &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+      }
+      post([weak, pid] {
+        std::shared_ptr<State> state = weak.lock();
+        if (!state) return;
+        auto it = state->children.find(pid);
+        if (it == state->children.end()) return;
+        int status = 0;
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        State::Child exited = std::move(it->second);
+        state->children.erase(it);
+        if (exited.waiter.joinable()) exited.waiter.join();
+        exited.onExit(status);
+      });
+    });
+  } catch (const std::system_error& e) {
+    closeIfOpen(outFd);
+    closeIfOpen(*errFd);
+    ::close(errorPipe[0]);
+    ::close(errorPipe[1]);
+    return Status::ResourceExhausted(std::string("Failed to start a thread to wait for the command: ") +
+                                     e.what());
+  }
+  auto noChild = [&] {
+    forked.set_value(-1);
+    waiter.join();
+  };
+
   pid_t pid = ::fork();
-  if (pid == 0) runChild(program.c_str(), argv.data(), envp.data(), workingDirectory, outFd, *errFd, errorPipe[1]);
+  if (pid == 0)
+    runChild(program.c_str(), argv.data(), envp.data(), workingDirectory, outFd, *errFd, errorPipe[1]);
   int forkErrno = errno;
   ::close(errorPipe[1]);
   closeIfOpen(outFd);
   closeIfOpen(*errFd);
   if (pid < 0) {
     ::close(errorPipe[0]);
+    noChild();
     return Status::IoError("Failed to fork: " + errnoText(forkErrno));
   }
 
@@ -180,7 +225,8 @@ Result<int> PosixProcessRunner::start(const ProcessSpec& spec, ExitCallback onEx
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    const char* what = report[0] == kChdir     ? "Failed to enter the working directory"
+    noChild();
+    const char* what = report[0] == kChdir      ? "Failed to enter the working directory"
                        : report[0] == kRedirect ? "Failed to redirect output"
                                                 : "Failed to execute";
     return Status::IoError(std::string(what) + " '" +
@@ -190,26 +236,8 @@ Result<int> PosixProcessRunner::start(const ProcessSpec& spec, ExitCallback onEx
 
   State::Child& child = state_->children[pid];
   child.onExit = std::move(onExit);
-  std::weak_ptr<State> weak = state_;
-  Post post = state_->post;
-  child.waiter = std::thread([pid, weak, post] {
-    siginfo_t info{};
-    while (::waitid(P_PID, pid, &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
-    }
-    post([weak, pid] {
-      std::shared_ptr<State> state = weak.lock();
-      if (!state) return;
-      auto it = state->children.find(pid);
-      if (it == state->children.end()) return;
-      int status = 0;
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      State::Child exited = std::move(it->second);
-      state->children.erase(it);
-      if (exited.waiter.joinable()) exited.waiter.join();
-      exited.onExit(status);
-    });
-  });
+  child.waiter = std::move(waiter);
+  forked.set_value(pid);
   return static_cast<int>(pid);
 }
 
