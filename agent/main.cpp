@@ -19,6 +19,7 @@
 #include "agora/common/id.hpp"
 #include "agora/common/logging.hpp"
 #include "agora/common/master_address.hpp"
+#include "agora/common/socket_keeper.hpp"
 #include "agora/common/zmq_messenger.hpp"
 
 namespace {
@@ -64,7 +65,28 @@ int main(int argc, char** argv) {
   std::error_code error;
   std::filesystem::create_directories(options.workDir, error);
   if (error) return fail("Failed to create --work_dir '" + options.workDir + "': " + error.message());
-  options.executorEndpoint = "ipc://" + std::filesystem::absolute(options.workDir).string() + "/executors.sock";
+  const std::string workDir = std::filesystem::absolute(options.workDir).string();
+  options.executorEndpoint = "ipc://" + workDir + "/executors.sock";
+
+  // The executor socket, held across restarts by a keeper process
+  // (socket_keeper.hpp): while this agent is away, executors' connections
+  // wait in its queue instead of being refused. Before any thread starts
+  // (it forks).
+  SocketKeeperOptions keeperOptions;
+  keeperOptions.socket_path = workDir + "/executors.sock";
+  keeperOptions.keeper_path = workDir + "/executors.keeper";
+  keeperOptions.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options.recoveryTimeout);
+  auto executorSocket = KeptSocket::open(keeperOptions);
+  if (!executorSocket.ok())
+    return fail("Failed to open the executor socket: " + executorSocket.error().message());
+  if (!executorSocket->warning().empty()) log->warn("Executor socket: {}", executorSocket->warning());
+  if (executorSocket->inherited()) {
+    log->info("Executor socket {} taken over from its keeper (keeper pid {})", keeperOptions.socket_path,
+              executorSocket->keeperPid());
+  } else if (executorSocket->keeperPid() != 0) {
+    log->info("Executor socket {} bound; kept across restarts by its keeper (keeper pid {})",
+              keeperOptions.socket_path, executorSocket->keeperPid());
+  }
 
   // Agents may start before their master: wait for it.
   Result<HostPort> masterAddress = parseHostPort(options.master);
@@ -80,12 +102,19 @@ int main(int argc, char** argv) {
   EnvelopeHandler deliver = [&agent](const PeerId& from, internal::Envelope&& envelope) {
     agent->receive(from, std::move(envelope));
   };
-  auto toMaster = DealerMessenger::connect(runtime.loop(), runtime.zmq(), *masterEndpoint, "agent:" + newUuid(),
-                                           "master", TransportOptions{}, deliver);
+  auto toMaster = DealerMessenger::connect(runtime.loop(), runtime.zmq(), *masterEndpoint,
+                                           "agent:" + newUuid(), "master", TransportOptions{}, deliver);
   if (!toMaster.ok()) return fail("Failed to connect to the master: " + toMaster.error().message());
-  auto toExecutors =
-      RouterMessenger::bind(runtime.loop(), runtime.zmq(), options.executorEndpoint, TransportOptions{}, deliver);
-  if (!toExecutors.ok()) return fail("Failed to bind the executor socket: " + toExecutors.error().message());
+  // Served before recovery: executors that reconnected while the agent was
+  // away get their handshakes done on the second core meanwhile (their
+  // SUBSCRIBEs wait for the loop). Binding after recovery was measured
+  // slower (docs/benchmarks.md). Not before the master is found: until
+  // then they wait in the queue, where they cost nothing.
+  TransportOptions executorTransport;
+  executorTransport.listen_fd = executorSocket->takeListener();
+  auto toExecutors = RouterMessenger::bind(runtime.loop(), runtime.zmq(), options.executorEndpoint,
+                                           executorTransport, deliver);
+  if (!toExecutors.ok()) return fail("Failed to serve the executor socket: " + toExecutors.error().message());
   RoutingMessenger messenger([&](const PeerId& to) -> Messenger* {
     if (to == "master") return toMaster->get();
     return toExecutors->get();
@@ -101,14 +130,16 @@ int main(int argc, char** argv) {
   };
   std::string isolation;
   std::string isolationWarning;
-  auto containerizer = makeContainerizer(options, flags.source("isolation") != FlagSource::kDefault,
-                                         runtime.clock(), runBlocking, &isolation, &isolationWarning,
-                                         asioWatchReadable(runtime.loop()));
+  auto containerizer =
+      makeContainerizer(options, flags.source("isolation") != FlagSource::kDefault, runtime.clock(),
+                        runBlocking, &isolation, &isolationWarning, asioWatchReadable(runtime.loop()));
   if (!containerizer.ok()) return fail(containerizer.error().message());
   if (!isolationWarning.empty()) log->warn("{}", isolationWarning);
   options.isolation = isolation;  // /flags shows the isolation in effect.
-  options.onShutdown = [&runtime, log](const std::string& reason) {
+  options.onShutdown = [&runtime, &executorSocket, log](const std::string& reason) {
     log->warn("Shutting down: {}", reason);
+    // Its executors are gone: nobody is left to wait for a next run.
+    executorSocket->release();
     runtime.stop();
   };
 
@@ -132,8 +163,8 @@ int main(int argc, char** argv) {
     });
   }
   for (const char* path : {"/state", "/slave(1)/state"}) {
-    runtime.http().route("GET", path,
-                         [&daemon](const HttpRequest&) { return HttpResponse::json(200, daemon.stateJson()); });
+    runtime.http().route(
+        "GET", path, [&daemon](const HttpRequest&) { return HttpResponse::json(200, daemon.stateJson()); });
   }
 
   addFilesRoutes(runtime.http(),

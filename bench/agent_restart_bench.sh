@@ -13,6 +13,9 @@
 #   bench/agent_restart_bench.sh BUILD_DIR [N=200] [ROUNDS=5] [AGENT FLAGS...]
 #
 # KEEP_LOGS=PREFIX keeps each round's agent log as PREFIX.roundN.log.
+# OUTAGE=SECONDS waits that long between the kill and the new start, and
+# reports the CPU the containers used meanwhile (away_cpu_ms: what waiting
+# executors cost the machine while their agent is away).
 
 set -euo pipefail
 build=$(readlink -f "${1:?usage: agent_restart_bench.sh BUILD_DIR [N] [ROUNDS] [AGENT FLAGS...]}")
@@ -61,11 +64,13 @@ containers_cpu() {
 }
 
 echo "$count containers, agent flags: ${agent_flags[*]}"
-printf '%-6s %12s %12s %14s %18s\n' round listening_ms adopted_ms reregistered_ms containers_cpu_ms
+printf '%-6s %12s %12s %14s %18s %12s\n' round listening_ms adopted_ms reregistered_ms containers_cpu_ms away_cpu_ms
 for round in $(seq 1 "$rounds"); do
-  cpu_before=$(containers_cpu)
+  cpu_killed=$(containers_cpu)
   kill -9 "$agent_pid"
   wait "$agent_pid" 2>/dev/null || true
+  sleep "${OUTAGE:-0}"
+  cpu_before=$(containers_cpu)
   lines=$(wc -l <"$tmp/a1.log")
   start=$(date +%s%3N)
   start_agent a1 "${agent_flags[@]}"
@@ -78,8 +83,8 @@ for round in $(seq 1 "$rounds"); do
   adopted=$(grep -E 'Executor .* (re)?subscribed' "$tmp/round.log" | tail -1 | cut -d' ' -f1)
   reregistered=$(grep 'Reregistered with the master' "$tmp/round.log" | head -1 | cut -d' ' -f1)
   listening=$(grep 'Agent listening on' "$tmp/round.log" | head -1 | cut -d' ' -f1)
-  printf '%-6s %12s %12s %14s %18s\n' "$round" $(($(ms "$listening") - start)) $(($(ms "$adopted") - start)) \
-    $(($(ms "$reregistered") - start)) $(($(containers_cpu) - cpu_before))
+  printf '%-6s %12s %12s %14s %18s %12s\n' "$round" $(($(ms "$listening") - start)) $(($(ms "$adopted") - start)) \
+    $(($(ms "$reregistered") - start)) $(($(containers_cpu) - cpu_before)) $((cpu_before - cpu_killed))
   [[ -z "${KEEP_LOGS:-}" ]] || cp "$tmp/round.log" "$KEEP_LOGS.round$round.log"
 done
 echo teardown >&3

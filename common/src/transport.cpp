@@ -60,6 +60,7 @@ class RouterImpl final : public ZmqEndpoint {
       // past the backlog wait a reconnect interval (ipc) or a SYN
       // retransmission (tcp, a second or more).
       socket_.set(zmq::sockopt::backlog, 1024);
+      if (options_.listen_fd >= 0) socket_.set(zmq::sockopt::use_fd, std::exchange(options_.listen_fd, -1));
       startMonitor(ZMQ_EVENT_DISCONNECTED | kHandshakeFailures);
       socket_.bind(std::string(endpoint));
       endpoint_ = socket_.get(zmq::sockopt::last_endpoint);

@@ -85,6 +85,10 @@ for pid in $executor_pids; do
   fi
 done
 
+# The executor socket's keeper holds it while the agent is away: executors
+# wait in its queue instead of being refused (socket_keeper.hpp).
+keeper=$(keeper_pids)
+[[ $(wc -w <<<"$keeper") -eq 1 ]] || fail "expected one socket keeper, found: $keeper"
 for round in $(seq 1 $restarts); do
   kill -9 "$agent_pid"
   wait "$agent_pid" 2>/dev/null || true
@@ -94,6 +98,8 @@ for round in $(seq 1 $restarts); do
   agent_view >"$tmp/after.json"
   diff -u "$tmp/before.json" "$tmp/after.json" >&2 || fail "round $round: /state changed"
   [[ "$(containers)" == "$containers_before" ]] || fail "round $round: the containers changed"
+  taken=$(grep -c "taken over from its keeper (keeper pid $keeper)" "$tmp/a1.log" || true)
+  [[ $taken -eq $round ]] || fail "round $round: the agent took the executor socket from its keeper $taken times"
 done
 
 # Seen by the scheduler: RUNNING once per task, nothing terminal.

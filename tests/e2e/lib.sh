@@ -95,8 +95,17 @@ e2e_cleanup() {
   done
   for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # Each agent's socket keeper (it would exit by itself once $tmp is gone).
+  for pid in $(keeper_pids); do
+    [[ $(cat "/proc/$pid/comm" 2>/dev/null) == agora-keeper ]] && kill -TERM "$pid" 2>/dev/null || true
+  done
   e2e_cgroups_cleanup
   if [[ -n "${E2E_KEEP_TMP:-}" ]]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
+}
+
+# The pids of the agents' executor socket keepers, from the agents' logs.
+keeper_pids() {
+  cat "$tmp"/*.log 2>/dev/null | grep -o 'keeper pid [0-9]*' | awk '{print $NF}' | sort -u
 }
 
 fail() {

@@ -72,6 +72,11 @@ struct TransportOptions {
   std::chrono::milliseconds heartbeat_timeout{15000};
   std::chrono::milliseconds heartbeat_ttl{15000};
 
+  // Router only: a socket already listening (e.g. from a KeptSocket,
+  // socket_keeper.hpp) to serve instead of binding one (ZMQ_USE_FD). The
+  // endpoint given to bind() must name its address. The Router closes it.
+  int listen_fd = -1;
+
   // Time for rate-limiting warnings; empty means the steady clock.
   SteadyTimeSource now;
 };
