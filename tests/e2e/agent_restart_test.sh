@@ -102,6 +102,21 @@ for round in $(seq 1 $restarts); do
   [[ $taken -eq $round ]] || fail "round $round: the agent took the executor socket from its keeper $taken times"
 done
 
+# Without its keeper (an operator stopped it): the next agent binds a new
+# socket and starts a new keeper; the executors come back by retrying.
+kill -TERM "$keeper"
+keeper_gone() { [[ $(cat "/proc/$keeper/comm" 2>/dev/null) != agora-keeper ]]; }
+wait_until 10 keeper_gone || fail "the socket keeper $keeper did not stop on SIGTERM"
+kill -9 "$agent_pid"
+wait "$agent_pid" 2>/dev/null || true
+start_agent a1 "${agent_flags[@]}"
+wait_until 60 settled || fail "without a keeper: the agent did not recover: $(curl -fsS "$agent_url/metrics/snapshot")"
+agent_view >"$tmp/after.json"
+diff -u "$tmp/before.json" "$tmp/after.json" >&2 || fail "without a keeper: /state changed"
+new_keeper=$(keeper_pids | grep -vx "$keeper" || true)
+[[ $(wc -w <<<"$new_keeper") -eq 1 && $(cat "/proc/$new_keeper/comm") == agora-keeper ]] ||
+  fail "without a keeper: the agent did not start a new one (keepers: $(keeper_pids | tr '\n' ' '))"
+
 # Seen by the scheduler: RUNNING once per task, nothing terminal.
 [[ $(running_updates | wc -l) -eq $tasks ]] || fail "TASK_RUNNING reported $(running_updates | wc -l) times for $tasks tasks"
 others=$(jq -r 'select(.event == "update" and (.reconciliation | not) and .state != "TASK_RUNNING" and .state != "TASK_STARTING") | .state' "$tmp/events.jsonl")
@@ -118,4 +133,4 @@ gone() {
   [[ -z "$(containers)" ]]
 }
 wait_until 60 gone || fail "processes or cgroups left: pids $(container_pids | tr '\n' ' ') cgroups $(containers | tr '\n' ' ')"
-echo "PASS: $restarts agent restarts with $tasks tasks: same pids, RUNNING once each, nothing left after teardown"
+echo "PASS: $restarts agent restarts with $tasks tasks (and one without the socket keeper): same pids, RUNNING once each, nothing left after teardown"

@@ -4,9 +4,13 @@
 
 #include "agora/common/transport.hpp"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -113,6 +117,37 @@ TEST_F(TransportTest, IpcEndpoint) {
   ASSERT_TRUE(router->send("executor:e1", "launch").ok());
   ASSERT_TRUE(runUntil(loop_, [&] { return inbox.size() == 1; }));
   EXPECT_EQ(inbox[0], "launch");
+}
+
+// What a restarted agent does with the socket its keeper held
+// (socket_keeper.hpp): a peer that connected while nobody served the socket
+// is served by the Router given it, and the Router leaves the path alone.
+TEST_F(TransportTest, ARouterServesAListeningSocketItIsGiven) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/executors.sock";
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<const sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);
+
+  std::vector<std::string> inbox;
+  auto dealer = connectDealer("ipc://" + path, "executor:e1", &inbox);
+  ASSERT_TRUE(dealer->send("subscribe").ok());  // Waits in the listener's queue.
+  loop_.run_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(received_.empty());
+
+  TransportOptions options;
+  options.listen_fd = listener;
+  auto router = bindRouter("ipc://" + path, options);
+  ASSERT_NE(router, nullptr);
+  ASSERT_TRUE(runUntil(loop_, [&] { return received_.size() == 1; }));
+  EXPECT_EQ(received_[0], (std::pair<std::string, std::string>{"executor:e1", "subscribe"}));
+  ASSERT_TRUE(router->send("executor:e1", "subscribed").ok());
+  ASSERT_TRUE(runUntil(loop_, [&] { return inbox.size() == 1; }));
+  router.reset();
+  EXPECT_TRUE(std::filesystem::exists(path)) << "the Router removed a path it did not bind";
 }
 
 TEST_F(TransportTest, SendToUnknownIdentityFails) {
