@@ -212,13 +212,8 @@ TEST_F(SocketKeeperTest, ASocketFileRemovedMeanwhileIsBoundAgain) {
 
 TEST_F(SocketKeeperTest, AnotherProgramAtTheKeeperPathIsNotTrusted) {
   // A SEQPACKET server that answers with something else and no socket.
-  const std::string path = options().keeper_path;
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-  const int impostor = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  ASSERT_EQ(::bind(impostor, reinterpret_cast<const sockaddr*>(&address), sizeof(address)), 0);
-  ASSERT_EQ(::listen(impostor, 4), 0);
+  const int impostor = testing::listenUnix(options().keeper_path, SOCK_SEQPACKET);
+  ASSERT_GE(impostor, 0);
   std::thread serve([impostor] {
     const int peer = ::accept(impostor, nullptr, nullptr);
     if (peer >= 0) {

@@ -4,13 +4,9 @@
 
 #include "agora/common/transport.hpp"
 
-#include <sys/socket.h>
-#include <sys/un.h>
-
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -125,12 +121,8 @@ TEST_F(TransportTest, IpcEndpoint) {
 TEST_F(TransportTest, ARouterServesAListeningSocketItIsGiven) {
   testing::TempDir dir;
   const std::string path = dir.path() + "/executors.sock";
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-  const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<const sockaddr*>(&address), sizeof(address)), 0);
-  ASSERT_EQ(::listen(listener, 16), 0);
+  const int listener = testing::listenUnix(path);
+  ASSERT_GE(listener, 0);
 
   std::vector<std::string> inbox;
   auto dealer = connectDealer("ipc://" + path, "executor:e1", &inbox);

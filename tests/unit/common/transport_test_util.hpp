@@ -2,8 +2,13 @@
 
 // Helpers for tests that run real sockets on an io_context.
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -24,6 +29,19 @@ bool runUntil(boost::asio::io_context& loop, Predicate done,
     loop.run_for(std::chrono::milliseconds(5));
   }
   return true;
+}
+
+// A Unix socket of `type` listening on `path`; -1 if it cannot be.
+inline int listenUnix(const std::string& path, int type = SOCK_STREAM) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  const int fd = ::socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0 || ::listen(fd, 16) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 // A temporary directory, removed with its contents.
