@@ -54,7 +54,14 @@ void ZmqWatch::arm() {
 void ZmqWatch::drain() {
   if (stopped_) return;
   try {
-    while (!stopped_ && (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN) != 0) {
+    for (int read = 0; !stopped_ && (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN) != 0; ++read) {
+      if (read == kDrainBatch) {
+        // The rest after the loop's other ready work: a burst on one socket
+        // (a restarted agent's executors all resubscribing) must not hold
+        // back another (its master's) until the burst is over.
+        poke();
+        return;
+      }
       readOne_();  // May stop us, or destroy the public object (not `this`: the owner is locked).
     }
   } catch (const zmq::error_t& e) {

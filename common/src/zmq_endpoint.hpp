@@ -47,6 +47,9 @@ class ZmqWatch {
   void stop();
 
  private:
+  // Messages read per turn of the loop before its other ready work runs.
+  static constexpr int kDrainBatch = 64;
+
   void arm();
   void drain();
 

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -140,6 +141,35 @@ TEST_F(TransportTest, ARouterServesAListeningSocketItIsGiven) {
   ASSERT_TRUE(runUntil(loop_, [&] { return inbox.size() == 1; }));
   router.reset();
   EXPECT_TRUE(std::filesystem::exists(path)) << "the Router removed a path it did not bind";
+}
+
+// A burst on one socket (a restarted agent's executors all resubscribing)
+// does not hold back another socket on the same loop (its master's) until
+// the burst is over: sockets are read in bounded turns.
+TEST_F(TransportTest, ABurstOnOneSocketDoesNotHoldBackAnother) {
+  std::map<std::string, int> perRouter;
+  std::optional<int> burstSeenWhenOtherArrived;
+  auto makeRouter = [&](const std::string& endpoint, const std::string& name) {
+    auto router = Router::bind(loop_, context_, endpoint, {},
+                               [&, name](std::string_view, std::string_view) {
+                                 ++perRouter[name];
+                                 if (name == "other") burstSeenWhenOtherArrived = perRouter["burst"];
+                               });
+    EXPECT_TRUE(router.ok()) << router.status();
+    return router.ok() ? std::move(router).value() : nullptr;
+  };
+  auto burst = makeRouter("inproc://burst", "burst");
+  auto other = makeRouter("inproc://other", "other");
+  std::vector<std::string> inbox;
+  auto flooding = connectDealer("inproc://burst", "executor:e1", &inbox);
+  auto single = connectDealer("inproc://other", "master", &inbox);
+  // inproc: every message is in the routers' queues before the loop runs.
+  constexpr int kBurst = 1000;
+  for (int i = 0; i < kBurst; ++i) ASSERT_TRUE(flooding->send("subscribe").ok());
+  ASSERT_TRUE(single->send("ping").ok());
+  ASSERT_TRUE(runUntil(loop_, [&] { return perRouter["burst"] == kBurst && perRouter["other"] == 1; }));
+  ASSERT_TRUE(burstSeenWhenOtherArrived.has_value());
+  EXPECT_LT(*burstSeenWhenOtherArrived, kBurst);
 }
 
 TEST_F(TransportTest, SendToUnknownIdentityFails) {
