@@ -26,6 +26,10 @@ namespace cz = agora::containerizer;
 // Mesos's floor for a container's memory limit.
 constexpr uint64_t kMinMemoryBytes = 32ull << 20;
 constexpr double kMegabyte = 1024.0 * 1024.0;
+// After an OOM notification whose kill is not counted yet, the polls that
+// read the counter again (one poll interval apart) before giving up: the
+// kernel may also resolve an OOM without a kill.
+constexpr int kOomRechecks = 50;
 
 std::string megabytes(uint64_t bytes) { return fmt::format("{:.1f} MB", static_cast<double>(bytes) / kMegabyte); }
 
@@ -46,6 +50,10 @@ struct PollItem {
   bool child = false;
   bool gone = false;  // Known dead already (recovered without its executor).
   bool checkOom = false;  // Read the OOM counter even without a notification.
+  // Polls left to read the OOM counter again: the notification comes when
+  // the cgroup enters OOM, the kill (and its count) a moment later. In and
+  // out: the work sets it when notified before the kill was counted.
+  int oomRechecksLeft = 0;
   std::shared_ptr<const cz::Pidfd> pidfd;  // Unset: the kernel has none.
   std::shared_ptr<cz::OomWatch> oom;
   std::optional<ContainerTermination> ended;  // Set by the work.
@@ -258,6 +266,7 @@ class CgroupsContainerizer final : public Containerizer {
     bool watched = false;
     bool notified = false;
     bool checkOom = false;  // The next poll reads its OOM counter.
+    int oomRechecksLeft = 0;  // See PollItem.
     std::optional<TimerId> killTimer;
     // Shared with poll jobs; only those read or drain them (one at a time).
     std::shared_ptr<const cz::Pidfd> pidfd;
@@ -334,7 +343,7 @@ class CgroupsContainerizer final : public Containerizer {
 
   bool anyPolled() const {
     for (const auto& [id, container] : containers_) {
-      if (!container.watched) return true;
+      if (!container.watched || container.oomRechecksLeft > 0) return true;
     }
     return false;
   }
@@ -482,10 +491,13 @@ class CgroupsContainerizer final : public Containerizer {
   void poll() {
     auto items = std::make_shared<std::vector<PollItem>>();
     for (auto& [id, container] : containers_) {
-      if (container.watched && !container.notified && !container.gone && !container.checkOom) continue;
+      if (container.watched && !container.notified && !container.gone && !container.checkOom &&
+          container.oomRechecksLeft == 0) {
+        continue;
+      }
       container.notified = false;
-      items->push_back({id, container.pid, container.child, container.gone, container.checkOom, container.pidfd,
-                        container.oom, std::nullopt});
+      items->push_back({id, container.pid, container.child, container.gone, container.checkOom,
+                        container.oomRechecksLeft, container.pidfd, container.oom, std::nullopt});
       container.checkOom = false;
     }
     if (items->empty()) {
@@ -504,6 +516,7 @@ class CgroupsContainerizer final : public Containerizer {
                     if (item.ended) {
                       finish(item.containerId, std::move(*item.ended));
                     } else if (auto it = containers_.find(item.containerId); it != containers_.end()) {
+                      it->second.oomRechecksLeft = item.oomRechecksLeft;
                       watchOom(item.containerId, it->second);
                     }
                   }
@@ -573,9 +586,16 @@ class CgroupsContainerizer final : public Containerizer {
         executorAlive = true;
       }
       std::optional<ContainerTermination> limitation;
-      if (notified.count(&item) || (item.checkOom && item.oom)) {
+      const bool notifiedOfOom = notified.count(&item) > 0;
+      if (item.oom && (notifiedOfOom || item.checkOom || item.oomRechecksLeft > 0)) {
         auto killed = item.oom->oomKilled();
-        if (killed.ok() && *killed) limitation = oomLimitation(cgroups, item.containerId);
+        if (killed.ok() && *killed) {
+          limitation = oomLimitation(cgroups, item.containerId);
+        } else if (notifiedOfOom) {
+          item.oomRechecksLeft = kOomRechecks;
+        } else if (item.oomRechecksLeft > 0) {
+          --item.oomRechecksLeft;
+        }
       } else if (ended && memory) {
         limitation = oomLimitation(cgroups, item.containerId);
       }
