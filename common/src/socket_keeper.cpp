@@ -305,9 +305,15 @@ Status startKeeper(const SocketKeeperOptions& options, int listener) {
 
 Result<KeptSocket> KeptSocket::open(const SocketKeeperOptions& options) {
   AGORA_RETURN_IF_ERROR(unixAddress(options.socket_path).status());
-  AGORA_RETURN_IF_ERROR(unixAddress(options.keeper_path).status());
   KeptSocket kept;
   kept.keeperPath_ = options.keeper_path;
+  if (Status fits = unixAddress(options.keeper_path).status(); !fits.ok()) {
+    // The socket itself is usable: serve it without a keeper.
+    AGORA_ASSIGN_OR_RETURN(kept.listener_, bindListener(options, SOCK_STREAM));
+    kept.warning_ =
+        fits.message() + "; no socket keeper, executors wait for the socket while the agent restarts";
+    return kept;
+  }
   Result<FromKeeper> previous = askKeeper(options.keeper_path);
   if (previous.ok()) {
     if (listensOn(previous->listener, options.socket_path)) {

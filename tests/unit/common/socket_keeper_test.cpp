@@ -235,6 +235,22 @@ TEST_F(SocketKeeperTest, AnotherProgramAtTheKeeperPathIsNotTrusted) {
   kept.release();
 }
 
+TEST_F(SocketKeeperTest, AKeeperPathTooLongLeavesTheSocketWithoutAKeeper) {
+  // A work dir whose executors.sock just fits and executors.keeper does not.
+  SocketKeeperOptions o = options();
+  const size_t room = sizeof(sockaddr_un::sun_path) - 1 - dir_.path().size() - 1;
+  o.socket_path = dir_.path() + "/" + std::string(room, 's');
+  o.keeper_path = o.socket_path + ".keeper";
+  Result<KeptSocket> kept = KeptSocket::open(o);
+  ASSERT_TRUE(kept.ok()) << kept.status().message();
+  EXPECT_GE(kept->listener(), 0);
+  EXPECT_EQ(kept->keeperPid(), 0);
+  EXPECT_NE(kept->warning().find("no socket keeper"), std::string::npos) << kept->warning();
+  const int client = connectTo(o.socket_path);
+  EXPECT_GE(client, 0);
+  if (client >= 0) ::close(client);
+}
+
 TEST_F(SocketKeeperTest, APathTooLongForAUnixSocketIsAnError) {
   SocketKeeperOptions o = options();
   o.socket_path = dir_.path() + "/" + std::string(120, 'x');

@@ -56,8 +56,9 @@ class KeptSocket {
   // not hold `socket_path`) binds a new one and starts a keeper for it.
   // Must run before the process starts any thread: it forks. When no keeper
   // can be started, the socket is still returned (keeperPid() is 0 and
-  // warning() says why): the daemon works as without a keeper. Errors: the
-  // socket cannot be bound (IoError).
+  // warning() says why; also when `keeper_path` is too long for a Unix
+  // socket): the daemon works as without a keeper. Errors: `socket_path` is
+  // too long (InvalidArgument) or cannot be bound (IoError).
   static Result<KeptSocket> open(const SocketKeeperOptions& options);
 
   KeptSocket() = default;
