@@ -66,7 +66,6 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(options.workDir, error);
   if (error) return fail("Failed to create --work_dir '" + options.workDir + "': " + error.message());
   const std::string workDir = std::filesystem::absolute(options.workDir).string();
-  options.executorEndpoint = "ipc://" + workDir + "/executors.sock";
 
   // The executor socket, held across restarts by a keeper process
   // (socket_keeper.hpp): while this agent is away, executors' connections
@@ -75,6 +74,7 @@ int main(int argc, char** argv) {
   SocketKeeperOptions keeperOptions;
   keeperOptions.socket_path = workDir + "/executors.sock";
   keeperOptions.keeper_path = workDir + "/executors.keeper";
+  options.executorEndpoint = "ipc://" + keeperOptions.socket_path;
   keeperOptions.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options.recoveryTimeout);
   auto executorSocket = KeptSocket::open(keeperOptions);
   if (!executorSocket.ok())

@@ -251,16 +251,18 @@ void sendQuit(int control) {
   }
 }
 
-Result<int> bindListener(const SocketKeeperOptions& options, int type) {
-  AGORA_ASSIGN_OR_RETURN(sockaddr_un address, unixAddress(options.socket_path));
+// A Unix socket of `type` listening on `path` (a file left there by a
+// previous run is replaced).
+Result<int> bindListener(const std::string& path, int type, int backlog) {
+  AGORA_ASSIGN_OR_RETURN(sockaddr_un address, unixAddress(path));
   const int fd = ::socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Status::IoError(errnoText("Failed to create a socket for", options.socket_path, errno));
-  ::unlink(options.socket_path.c_str());  // Left by a previous run.
+  if (fd < 0) return Status::IoError(errnoText("Failed to create a socket for", path, errno));
+  ::unlink(path.c_str());
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0 ||
-      ::listen(fd, options.backlog) != 0) {
+      ::listen(fd, backlog) != 0) {
     const int error = errno;
     ::close(fd);
-    return Status::IoError(errnoText("Failed to listen on", options.socket_path, error));
+    return Status::IoError(errnoText("Failed to listen on", path, error));
   }
   return fd;
 }
@@ -268,13 +270,10 @@ Result<int> bindListener(const SocketKeeperOptions& options, int type) {
 // Starts a keeper for `listener`; the caller then connects to it like any
 // later run. Returns why not, when it could not.
 Status startKeeper(const SocketKeeperOptions& options, int listener) {
-  SocketKeeperOptions keeperOptions = options;
-  keeperOptions.socket_path = options.keeper_path;
-  keeperOptions.backlog = 16;
-  AGORA_ASSIGN_OR_RETURN(int server, bindListener(keeperOptions, SOCK_SEQPACKET));
+  AGORA_ASSIGN_OR_RETURN(int server, bindListener(options.keeper_path, SOCK_SEQPACKET, /*backlog=*/16));
   ::chmod(options.keeper_path.c_str(), 0600);
   struct stat info {};
-  if (::fstat(server, &info) != 0 || ::stat(options.keeper_path.c_str(), &info) != 0) {
+  if (::stat(options.keeper_path.c_str(), &info) != 0) {
     ::close(server);
     return Status::IoError(errnoText("Failed to stat", options.keeper_path, errno));
   }
@@ -306,14 +305,8 @@ Status startKeeper(const SocketKeeperOptions& options, int listener) {
 Result<KeptSocket> KeptSocket::open(const SocketKeeperOptions& options) {
   AGORA_RETURN_IF_ERROR(unixAddress(options.socket_path).status());
   KeptSocket kept;
-  kept.keeperPath_ = options.keeper_path;
-  if (Status fits = unixAddress(options.keeper_path).status(); !fits.ok()) {
-    // The socket itself is usable: serve it without a keeper.
-    AGORA_ASSIGN_OR_RETURN(kept.listener_, bindListener(options, SOCK_STREAM));
-    kept.warning_ =
-        fits.message() + "; no socket keeper, executors wait for the socket while the agent restarts";
-    return kept;
-  }
+  // A keeper path too long for a Unix socket finds no keeper here and
+  // starts none below: the socket is served without one.
   Result<FromKeeper> previous = askKeeper(options.keeper_path);
   if (previous.ok()) {
     if (listensOn(previous->listener, options.socket_path)) {
@@ -333,9 +326,10 @@ Result<KeptSocket> KeptSocket::open(const SocketKeeperOptions& options) {
     kept.warning_ = previous.error().message() + "; replaced";
   }
 
-  AGORA_ASSIGN_OR_RETURN(kept.listener_, bindListener(options, SOCK_STREAM));
+  AGORA_ASSIGN_OR_RETURN(kept.listener_, bindListener(options.socket_path, SOCK_STREAM, options.backlog));
   if (Status started = startKeeper(options, kept.listener_); !started.ok()) {
-    kept.warning_ = started.message() + "; executors wait for the socket while the agent restarts";
+    kept.warning_ =
+        started.message() + "; no socket keeper, executors wait for the socket while the agent restarts";
     return kept;
   }
   Result<FromKeeper> keeper = askKeeper(options.keeper_path);
@@ -360,7 +354,6 @@ KeptSocket& KeptSocket::operator=(KeptSocket&& other) noexcept {
   inherited_ = other.inherited_;
   keeperPid_ = other.keeperPid_;
   warning_ = std::move(other.warning_);
-  keeperPath_ = std::move(other.keeperPath_);
   return *this;
 }
 

@@ -134,6 +134,39 @@ PosixProcessRunner::~PosixProcessRunner() {
   }
 }
 
+// Starts the thread that waits for the child whose pid `forked` will carry
+// (0 or less: there is none), then has the owner's loop reap it and call its
+// ExitCallback.
+Result<std::thread> PosixProcessRunner::startWaiter(std::future<pid_t> forked,
+                                                    const std::shared_ptr<State>& state) {
+  try {
+    return std::thread(
+        [forked = std::move(forked), weak = std::weak_ptr<State>(state), post = state->post]() mutable {
+          const pid_t pid = forked.get();
+          if (pid <= 0) return;  // The fork or the exec failed: start() reaped it.
+          siginfo_t info{};
+          while (::waitid(P_PID, pid, &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+          }
+          post([weak, pid] {
+            std::shared_ptr<State> state = weak.lock();
+            if (!state) return;
+            auto it = state->children.find(pid);
+            if (it == state->children.end()) return;
+            int status = 0;
+            while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            }
+            State::Child exited = std::move(it->second);
+            state->children.erase(it);
+            if (exited.waiter.joinable()) exited.waiter.join();
+            exited.onExit(status);
+          });
+        });
+  } catch (const std::system_error& e) {
+    return Status::ResourceExhausted(std::string("Failed to start a thread to wait for the command: ") +
+                                     e.what());
+  }
+}
+
 Result<int> PosixProcessRunner::start(const ProcessSpec& spec, ExitCallback onExit) {
   // Everything the child needs is prepared here, before the fork.
   AGORA_ASSIGN_OR_RETURN(std::string program, resolveProgram(spec));
@@ -165,37 +198,15 @@ Result<int> PosixProcessRunner::start(const ProcessSpec& spec, ExitCallback onEx
   // thread is a task too, so none could be created after the fork (the
   // executor would fail instead of reporting its task running).
   std::promise<pid_t> forked;
-  std::weak_ptr<State> weak = state_;
-  std::thread waiter;
-  try {
-    waiter = std::thread([pidFuture = forked.get_future(), weak, post = state_->post]() mutable {
-      const pid_t pid = pidFuture.get();
-      if (pid <= 0) return;  // The fork or the exec failed: start() reaped it.
-      siginfo_t info{};
-      while (::waitid(P_PID, pid, &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
-      }
-      post([weak, pid] {
-        std::shared_ptr<State> state = weak.lock();
-        if (!state) return;
-        auto it = state->children.find(pid);
-        if (it == state->children.end()) return;
-        int status = 0;
-        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-        State::Child exited = std::move(it->second);
-        state->children.erase(it);
-        if (exited.waiter.joinable()) exited.waiter.join();
-        exited.onExit(status);
-      });
-    });
-  } catch (const std::system_error& e) {
+  Result<std::thread> started = startWaiter(forked.get_future(), state_);
+  if (!started.ok()) {
     closeIfOpen(outFd);
     closeIfOpen(*errFd);
     ::close(errorPipe[0]);
     ::close(errorPipe[1]);
-    return Status::ResourceExhausted(std::string("Failed to start a thread to wait for the command: ") +
-                                     e.what());
+    return started.error();
   }
+  std::thread waiter = std::move(*started);
   auto noChild = [&] {
     forked.set_value(-1);
     waiter.join();

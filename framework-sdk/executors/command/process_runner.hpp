@@ -6,8 +6,10 @@
 // fake; the executor's real one is PosixProcessRunner.
 
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "agora/common/result.hpp"
@@ -77,6 +79,7 @@ class PosixProcessRunner final : public ProcessRunner {
 
  private:
   struct State;
+  static Result<std::thread> startWaiter(std::future<pid_t> forked, const std::shared_ptr<State>& state);
   std::shared_ptr<State> state_;  // Shared weakly with posted reapers.
 };
 

@@ -86,7 +86,6 @@ class KeptSocket {
   bool inherited_ = false;
   pid_t keeperPid_ = 0;
   std::string warning_;
-  std::string keeperPath_;
 };
 
 }  // namespace agora
